@@ -1,0 +1,115 @@
+//! Command-line interface: argument parsing, output formats, exit codes.
+//!
+//! Exit codes: 0 success; 1 the command ran but some entries could not be
+//! read (each is reported); 2 usage or input error (missing file, not a disk
+//! image, corrupt structure, path not found).
+
+mod cat;
+mod inspect;
+mod ls;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Offline security assessment of disk images, without mounting them.
+#[derive(Debug, Parser)]
+#[command(name = "coldscan", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the partition table, filesystems, root volume and mount plan.
+    Inspect {
+        /// Disk image (raw) or bare filesystem image.
+        image: PathBuf,
+        /// Machine-readable JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List files inside the image, as the machine sees them from `/`.
+    Ls {
+        image: PathBuf,
+        /// Path inside the image (symlinks resolved inside the image).
+        #[arg(default_value = "/")]
+        path: String,
+        /// List subdirectories recursively (symlinks are not followed).
+        #[arg(short = 'R', long)]
+        recursive: bool,
+        /// Show mode, links, owner, group, size and mtime.
+        #[arg(short, long)]
+        long: bool,
+        /// Machine-readable JSON array on stdout (always with all fields).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a file's contents from inside the image to stdout.
+    Cat {
+        image: PathBuf,
+        /// Path inside the image (symlinks resolved inside the image).
+        path: String,
+    },
+}
+
+/// Exit code: success.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: done, but some entries could not be read.
+pub const EXIT_PARTIAL: i32 = 1;
+/// Exit code: usage or input error.
+pub const EXIT_INPUT: i32 = 2;
+
+/// Parses arguments, runs the command and returns the exit code.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_INPUT } else { EXIT_OK };
+        }
+    };
+    let result = match cli.command {
+        Command::Inspect { image, json } => inspect::run(&image, json),
+        Command::Ls {
+            image,
+            path,
+            recursive,
+            long,
+            json,
+        } => ls::run(&image, &path, recursive, long, json),
+        Command::Cat { image, path } => cat::run(&image, &path),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "coldscan: {e}");
+            EXIT_INPUT
+        }
+    }
+}
+
+/// An error for the user, printed as one line.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Image(#[from] crate::image::ImageError),
+    #[error("{image}: {path}: {source}")]
+    Path {
+        image: String,
+        path: String,
+        source: coldscan_fs::FsError,
+    },
+    #[error("writing output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// Writes to stdout, treating a closed pipe (`| head`) as a normal end.
+fn stdout_ok(r: std::io::Result<()>) -> Result<(), CliError> {
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(CliError::Output),
+    }
+}

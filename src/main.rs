@@ -1,0 +1,5 @@
+//! The `coldscan` command: a thin layer over the library.
+
+fn main() {
+    std::process::exit(coldscan::cli::run());
+}
