@@ -304,10 +304,14 @@ impl FileSystem for Ext4 {
             }
             return Ok(out);
         }
-        if inode.size > MAX_DIR_BYTES {
+        // A directory holds no holes worth reading past the filesystem's
+        // own size, so that bounds it too (and keeps tiny hostile volumes
+        // from asking for 256 MiB buffers).
+        let limit = MAX_DIR_BYTES.min(self.vol.size());
+        if inode.size > limit {
             return Err(FsError::TooLarge {
                 what: format!("directory inode {node} ({} bytes)", inode.size),
-                limit: MAX_DIR_BYTES,
+                limit,
             });
         }
         let bs = self.sb.block_size as usize;
