@@ -43,6 +43,9 @@ pub enum Command {
         /// Show mode, links, owner, group, size and mtime.
         #[arg(short, long)]
         long: bool,
+        /// List a directory itself, not its contents (like `ls -d`).
+        #[arg(short, long, conflicts_with = "recursive")]
+        directory: bool,
         /// Machine-readable JSON array on stdout (always with all fields).
         #[arg(long)]
         json: bool,
@@ -78,8 +81,18 @@ pub fn run() -> i32 {
             path,
             recursive,
             long,
+            directory,
             json,
-        } => ls::run(&image, &path, recursive, long, json),
+        } => ls::run(
+            &image,
+            &path,
+            ls::Options {
+                recursive,
+                long,
+                directory,
+                json,
+            },
+        ),
         Command::Cat { image, path } => cat::run(&image, &path),
     };
     match result {

@@ -93,7 +93,11 @@ fn quote(path: &[u8]) -> Vec<u8> {
 fn parse_ls_p(line: &[u8]) -> (Vec<u8>, Facts) {
     let fields: Vec<&[u8]> = line.split(|&b| b == b'/').collect();
     let n = fields.len();
-    assert!(n >= 8, "unexpected debugfs ls -p line {:?}", String::from_utf8_lossy(line));
+    assert!(
+        n >= 8,
+        "unexpected debugfs ls -p line {:?}",
+        String::from_utf8_lossy(line)
+    );
     let num = |f: &[u8]| String::from_utf8_lossy(f).parse::<u64>().unwrap();
     let mode = u32::from_str_radix(&String::from_utf8_lossy(fields[2]), 8).unwrap();
     // The name may not contain '/', so it is exactly field 5.
@@ -168,7 +172,11 @@ fn compare(image: &Path) -> usize {
                 continue; // the mount point itself: the volume's root
             }
             let split = rel.iter().rposition(|&b| b == b'/').unwrap();
-            let parent = if split == 0 { b"/".to_vec() } else { rel[..split].to_vec() };
+            let parent = if split == 0 {
+                b"/".to_vec()
+            } else {
+                rel[..split].to_vec()
+            };
             let name = rel[split + 1..].to_vec();
             let t = e["type"].as_str().unwrap();
             let facts = Facts {

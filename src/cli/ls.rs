@@ -9,15 +9,24 @@ use crate::escape::for_terminal;
 use crate::image::Image;
 use crate::listing::Entry;
 
+/// What `ls` was asked for.
+pub struct Options {
+    pub recursive: bool,
+    pub long: bool,
+    /// List a directory itself rather than its entries.
+    pub directory: bool,
+    pub json: bool,
+}
+
 /// Lists `path`: a directory's entries (recursively if asked), or the entry
 /// itself for anything else. JSON output is streamed as one array.
-pub fn run(
-    image_path: &Path,
-    path: &str,
-    recursive: bool,
-    long: bool,
-    json: bool,
-) -> Result<i32, CliError> {
+pub fn run(image_path: &Path, path: &str, opts: Options) -> Result<i32, CliError> {
+    let Options {
+        recursive,
+        long,
+        directory,
+        json,
+    } = opts;
     let image = Image::open(image_path)?;
     let root = image.rootfs()?;
     let path_err = |source: FsError| CliError::Path {
@@ -38,15 +47,15 @@ pub fn run(
 
     // Anything but a directory is listed as itself (lstat), like `ls`.
     let target = root.resolve(path.as_bytes(), true);
-    let is_dir = match &target {
-        Ok(r) => root
-            .fs(r.loc)
-            .metadata(r.loc.node)
-            .map(|m| m.file_type == FileType::Dir)
-            .map_err(path_err)?,
-        Err(FsError::NotFound(_)) | Err(FsError::SymlinkLoop { .. }) => false,
-        Err(_) => false,
-    };
+    let is_dir = !directory
+        && match &target {
+            Ok(r) => root
+                .fs(r.loc)
+                .metadata(r.loc.node)
+                .map(|m| m.file_type == FileType::Dir)
+                .map_err(path_err)?,
+            Err(_) => false,
+        };
     let mut io_result = Ok(());
     if is_dir {
         let opts = WalkOptions {

@@ -24,8 +24,12 @@ pub fn fixture(name: &str) -> PathBuf {
         let src = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures/images")
             .join(format!("{name}.img.gz"));
-        let file = std::fs::File::open(&src)
-            .unwrap_or_else(|e| panic!("fixture {}: {e} (run `cargo xtask fixtures`)", src.display()));
+        let file = std::fs::File::open(&src).unwrap_or_else(|e| {
+            panic!(
+                "fixture {}: {e} (run `cargo xtask fixtures`)",
+                src.display()
+            )
+        });
         let mut bytes = Vec::new();
         flate2::read::GzDecoder::new(file)
             .read_to_end(&mut bytes)
