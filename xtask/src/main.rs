@@ -4,7 +4,11 @@
 //! cargo xtask fixtures          rebuild fixtures/images/*.img.gz from fixtures/build.sh
 //! cargo xtask fixtures --check  rebuild into a temporary directory and report
 //!                               which committed images differ (exit 1 if any)
+//! cargo xtask bench [--image P] coldscan vs fls (time, memory, bytes read) and
+//!                   [--runs N]  the debugfs differential on a Debian root image
 //! ```
+
+mod bench;
 
 use std::collections::BTreeMap;
 use std::env;
@@ -26,6 +30,10 @@ commands:
   fixtures           rebuild the test disk images into fixtures/images/ (NAME.img.gz)
   fixtures --check   rebuild into a temporary directory and compare with fixtures/images/;
                      exits 1 if any committed image differs, is missing or is stale
+  bench [--image PATH] [--runs N]
+                     coldscan vs sleuthkit's fls on a Debian root image (built with
+                     debootstrap under target/bench/ unless --image is given): wall time,
+                     peak memory, bytes read; then the debugfs differential on it
 ";
 
 fn main() -> ExitCode {
@@ -34,6 +42,7 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["fixtures"] => fixtures(false),
         ["fixtures", "--check"] => fixtures(true),
+        ["bench", rest @ ..] => bench::bench(rest, &workspace_root(), &tool_path()).map(|()| ExitCode::SUCCESS),
         ["help" | "--help" | "-h"] | [] => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
