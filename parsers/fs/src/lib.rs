@@ -9,7 +9,6 @@ mod error;
 pub mod ext4;
 mod filesystem;
 mod le;
-#[cfg(any())] // TEMP until the NTFS module lands
 pub mod ntfs;
 mod open;
 pub mod rootfs;

@@ -12,7 +12,6 @@ pub fn open_filesystem(volume: Arc<dyn ReadAt>, kind: FsKind) -> Result<Arc<dyn 
         FsKind::Ext2 | FsKind::Ext3 | FsKind::Ext4 => {
             Ok(Arc::new(crate::ext4::Ext4::open(volume)?))
         }
-        #[cfg(any())] // TEMP
         FsKind::Ntfs => Ok(Arc::new(crate::ntfs::Ntfs::open(volume)?)),
         other => Err(FsError::Unsupported(format!(
             "{} volumes cannot be read yet",

@@ -78,7 +78,10 @@ mod tests {
             ib[i as usize * 4..i as usize * 4 + 4].copy_from_slice(&(50 + i).to_le_bytes());
         }
         let none = |_| unreachable!();
-        assert_eq!(map(&ib, 1, 1024, none).unwrap(), Mapping::Data { start: 51, len: 3 });
+        assert_eq!(
+            map(&ib, 1, 1024, none).unwrap(),
+            Mapping::Data { start: 51, len: 3 }
+        );
         assert_eq!(map(&ib, 4, 1024, none).unwrap(), Mapping::Zero { len: 8 });
     }
 

@@ -12,7 +12,11 @@ pub(crate) struct GroupDesc {
 }
 
 fn parse(b: &[u8], is64: bool) -> GroupDesc {
-    let hi = if is64 { (u32_at(b, 0x28) as u64) << 32 } else { 0 };
+    let hi = if is64 {
+        (u32_at(b, 0x28) as u64) << 32
+    } else {
+        0
+    };
     GroupDesc {
         inode_table: u32_at(b, 0x8) as u64 | hi,
     }
@@ -62,7 +66,8 @@ pub(crate) fn read_all(vol: &dyn ReadAt, sb: &Superblock) -> Result<Vec<GroupDes
     let mut g = contiguous;
     while g < groups {
         let first = g - g % per_block;
-        let at = (sb.first_data_block as u64 + first * sb.blocks_per_group as u64
+        let at = (sb.first_data_block as u64
+            + first * sb.blocks_per_group as u64
             + sb.group_has_super(first) as u64)
             * bs;
         vol.read_exact_at(at, &mut block)

@@ -50,11 +50,12 @@ impl Ext4 {
     /// Reads the superblock and group descriptors of the volume.
     pub fn open(vol: Arc<dyn ReadAt>) -> Result<Ext4> {
         let mut raw = [0u8; 1024];
-        vol.read_exact_at(1024, &mut raw).map_err(|source| FsError::Io {
-            offset: 1024,
-            len: 1024,
-            source,
-        })?;
+        vol.read_exact_at(1024, &mut raw)
+            .map_err(|source| FsError::Io {
+                offset: 1024,
+                len: 1024,
+                source,
+            })?;
         let sb = Superblock::parse(&raw)?;
         let groups = group_desc::read_all(&*vol, &sb)?;
         let bs = sb.block_size as u64;
@@ -162,7 +163,10 @@ impl Ext4 {
             .checked_mul(self.sb.block_size as u64)
             .and_then(|t| t.checked_add(((ino - 1) % ipg) * isz))
             .ok_or_else(|| {
-                FsError::corrupt("ext4 group descriptor", format!("group {group}: inode table offset overflows"))
+                FsError::corrupt(
+                    "ext4 group descriptor",
+                    format!("group {group}: inode table offset overflows"),
+                )
             })?;
         let mut raw = vec![0u8; isz as usize];
         self.vol
@@ -196,7 +200,9 @@ impl Ext4 {
         if offset >= inode.size {
             return Ok(0);
         }
-        let want = buf.len().min(usize::try_from(inode.size - offset).unwrap_or(usize::MAX));
+        let want = buf
+            .len()
+            .min(usize::try_from(inode.size - offset).unwrap_or(usize::MAX));
         if inode.has_flag(FLAG_INLINE_DATA) {
             let data = self.inline_data(inode)?;
             let start = offset as usize;

@@ -85,7 +85,13 @@ impl Superblock {
         if desc_size < 32 || !desc_size.is_power_of_two() || desc_size as u32 > block_size {
             return Err(bad(format!("group descriptor size {desc_size} invalid")));
         }
-        let hi = |at| if is64 { (u32_at(b, at) as u64) << 32 } else { 0 };
+        let hi = |at| {
+            if is64 {
+                (u32_at(b, at) as u64) << 32
+            } else {
+                0
+            }
+        };
         let blocks_count = u32_at(b, 0x4) as u64 | hi(0x150);
         let free_blocks_count = u32_at(b, 0xC) as u64 | hi(0x158);
         let blocks_per_group = u32_at(b, 0x20);

@@ -39,7 +39,8 @@ pub(crate) fn parse_entries(
     what: &str,
     out: &mut Vec<Xattr>,
 ) -> Result<()> {
-    let bad = |detail: String| FsError::corrupt("ext4 extended attribute", format!("{what}: {detail}"));
+    let bad =
+        |detail: String| FsError::corrupt("ext4 extended attribute", format!("{what}: {detail}"));
     let mut pos = entries_at;
     // Each entry is at least 16 bytes, so this bounds the loop by the region size.
     while pos + 16 <= region.len() {
@@ -82,7 +83,12 @@ pub(crate) fn parse_entries(
 
 /// Attributes stored inside the inode, after `i_extra_isize`.
 /// `extra` is the inode past its first 128 bytes.
-pub(crate) fn in_inode(extra: &[u8], extra_isize: usize, ino: u64, out: &mut Vec<Xattr>) -> Result<()> {
+pub(crate) fn in_inode(
+    extra: &[u8],
+    extra_isize: usize,
+    ino: u64,
+    out: &mut Vec<Xattr>,
+) -> Result<()> {
     if extra_isize < 4 || extra_isize % 4 != 0 || extra_isize + 4 > extra.len() {
         return Ok(());
     }
@@ -90,7 +96,13 @@ pub(crate) fn in_inode(extra: &[u8], extra_isize: usize, ino: u64, out: &mut Vec
         return Ok(());
     }
     let region = &extra[extra_isize + 4..];
-    parse_entries(region, 0, 0, &format!("inode {ino} in-inode attributes"), out)
+    parse_entries(
+        region,
+        0,
+        0,
+        &format!("inode {ino} in-inode attributes"),
+        out,
+    )
 }
 
 /// Attributes in an external attribute block.

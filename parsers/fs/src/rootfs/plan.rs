@@ -50,10 +50,41 @@ pub struct PlannedMount {
 
 /// Filesystem types that never refer to a volume of the image.
 const VIRTUAL: &[&str] = &[
-    "swap", "proc", "sysfs", "tmpfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs",
-    "debugfs", "tracefs", "efivarfs", "hugetlbfs", "mqueue", "bpf", "pstore", "configfs",
-    "fusectl", "binfmt_misc", "autofs", "rpc_pipefs", "nfs", "nfs4", "cifs", "smb3", "smbfs",
-    "sshfs", "fuse", "9p", "virtiofs", "none", "ramfs", "overlay", "squashfs", "iso9660",
+    "swap",
+    "proc",
+    "sysfs",
+    "tmpfs",
+    "devtmpfs",
+    "devpts",
+    "cgroup",
+    "cgroup2",
+    "securityfs",
+    "debugfs",
+    "tracefs",
+    "efivarfs",
+    "hugetlbfs",
+    "mqueue",
+    "bpf",
+    "pstore",
+    "configfs",
+    "fusectl",
+    "binfmt_misc",
+    "autofs",
+    "rpc_pipefs",
+    "nfs",
+    "nfs4",
+    "cifs",
+    "smb3",
+    "smbfs",
+    "sshfs",
+    "fuse",
+    "9p",
+    "virtiofs",
+    "none",
+    "ramfs",
+    "overlay",
+    "squashfs",
+    "iso9660",
 ];
 
 fn ci_eq(a: Option<&str>, b: &str) -> bool {
@@ -68,7 +99,10 @@ fn partition_of_device(dev: &str) -> Option<u32> {
     let num = if name.starts_with("nvme") || name.starts_with("mmcblk") || name.starts_with("loop")
     {
         name.rsplit_once('p')?.1
-    } else if ["sd", "vd", "xvd", "hd"].iter().any(|p| name.starts_with(p)) {
+    } else if ["sd", "vd", "xvd", "hd"]
+        .iter()
+        .any(|p| name.starts_with(p))
+    {
         &name[name.find(|c: char| c.is_ascii_digit())?..]
     } else {
         return None;
@@ -159,10 +193,7 @@ pub struct Assembly {
 /// Picks the root volume and mounts the others as its `/etc/fstab` says.
 pub fn assemble(volumes: &[Volume]) -> Assembly {
     let mut problems = Vec::new();
-    let candidates: Vec<&Volume> = volumes
-        .iter()
-        .filter(|v| looks_like_root(&*v.fs))
-        .collect();
+    let candidates: Vec<&Volume> = volumes.iter().filter(|v| looks_like_root(&*v.fs)).collect();
     let root = match candidates.as_slice() {
         [] => {
             // A lone volume is still browsable from its own root.
@@ -195,11 +226,7 @@ pub fn assemble(volumes: &[Volume]) -> Assembly {
             first
         }
     };
-    let mut mounts = vec![Mount::new(
-        "/",
-        root.fs.clone(),
-        root.partition,
-    )];
+    let mut mounts = vec![Mount::new("/", root.fs.clone(), root.partition)];
     let base = match RootFs::new(mounts.clone()) {
         Ok(r) => r,
         Err(e) => {
@@ -248,10 +275,17 @@ fn plan_one(
     }
     if !entry.mount_point.starts_with('/') {
         return MountStatus::Skipped {
-            reason: format!("mount point {:?} is not an absolute path", entry.mount_point),
+            reason: format!(
+                "mount point {:?} is not an absolute path",
+                entry.mount_point
+            ),
         };
     }
-    if entry.options.split(',').any(|o| o == "bind" || o == "rbind") {
+    if entry
+        .options
+        .split(',')
+        .any(|o| o == "bind" || o == "rbind")
+    {
         return MountStatus::Skipped {
             reason: "bind mounts are not reproduced".to_string(),
         };

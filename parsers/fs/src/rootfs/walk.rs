@@ -59,8 +59,7 @@ impl RootFs {
     ) -> Result<()> {
         let r = self.resolve(start, true)?;
         let first = self.fs(r.loc).read_dir(r.loc.node)?;
-        let mount_paths: Vec<Vec<u8>> =
-            self.mounts.iter().map(|m| join(&m.components)).collect();
+        let mount_paths: Vec<Vec<u8>> = self.mounts.iter().map(|m| join(&m.components)).collect();
         // Every directory listed so far: a corrupt or hostile image can link
         // one directory from several places (or from below itself).
         let mut seen: HashSet<Loc> = HashSet::new();
