@@ -89,16 +89,31 @@ fn build_image(root: &Path, tool_path: &std::ffi::OsString) -> Result<PathBuf> {
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let tree = dir.join("rootfs");
     if !tree.join("etc/os-release").exists() {
-        eprintln!("xtask: debootstrap bookworm into {} (needs root and the Debian mirror)", tree.display());
+        eprintln!(
+            "xtask: debootstrap bookworm into {} (needs root and the Debian mirror)",
+            tree.display()
+        );
         let _ = std::fs::remove_dir_all(&tree);
         run(
             Command::new("debootstrap")
                 .env("PATH", tool_path)
-                .args(["--variant=minbase", &format!("--include={PACKAGES}"), "bookworm"])
+                .args([
+                    "--variant=minbase",
+                    &format!("--include={PACKAGES}"),
+                    "bookworm",
+                ])
                 .arg(&tree)
                 .arg("http://deb.debian.org/debian"),
             "debootstrap (Debian package debootstrap)",
         )?;
+        // What `apt-get clean` does on a real image: drop the downloaded .debs.
+        let archives = tree.join("var/cache/apt/archives");
+        for entry in std::fs::read_dir(&archives).map_err(|e| e.to_string())? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.extension().is_some_and(|e| e == "deb") {
+                std::fs::remove_file(&path).map_err(|e| e.to_string())?;
+            }
+        }
     }
     let du = Command::new("du")
         .args(["-sb"])
@@ -110,9 +125,12 @@ fn build_image(root: &Path, tool_path: &std::ffi::OsString) -> Result<PathBuf> {
         .next()
         .and_then(|v| v.parse().ok())
         .ok_or("du gave no size")?;
-    // Room for metadata and inode tables, as an installer would leave.
-    let size_mib = bytes * 13 / 10 / (1 << 20) + 64;
-    eprintln!("xtask: mke2fs -d: {size_mib} MiB image from a {} MiB tree", bytes >> 20);
+    // Room for inode tables and the journal, and some free space.
+    let size_mib = bytes * 11 / 10 / (1 << 20) + 64;
+    eprintln!(
+        "xtask: mke2fs -d: {size_mib} MiB image from a {} MiB tree",
+        bytes >> 20
+    );
     run(
         Command::new("mke2fs")
             .env("PATH", tool_path)
@@ -148,9 +166,13 @@ pub fn bench(args: &[&str], root: &Path, tool_path: &std::ffi::OsString) -> Resu
         None => build_image(root, tool_path)?,
     };
     run(
-        Command::new("cargo")
-            .current_dir(root)
-            .args(["build", "--release", "--quiet", "--bin", "coldscan"]),
+        Command::new("cargo").current_dir(root).args([
+            "build",
+            "--release",
+            "--quiet",
+            "--bin",
+            "coldscan",
+        ]),
         "cargo build --release",
     )?;
     let coldscan = root.join("target/release/coldscan").display().to_string();
@@ -165,14 +187,34 @@ pub fn bench(args: &[&str], root: &Path, tool_path: &std::ffi::OsString) -> Resu
     let cases: Vec<(&str, Vec<String>)> = vec![
         (
             "coldscan ls -R --long --json /",
-            vec![coldscan.clone(), "ls".into(), "-R".into(), "--long".into(), "--json".into(), img.clone(), "/".into()],
+            vec![
+                coldscan.clone(),
+                "ls".into(),
+                "-R".into(),
+                "--long".into(),
+                "--json".into(),
+                img.clone(),
+                "/".into(),
+            ],
         ),
         (
             "coldscan ls -R / (names)",
-            vec![coldscan.clone(), "ls".into(), "-R".into(), img.clone(), "/".into()],
+            vec![
+                coldscan.clone(),
+                "ls".into(),
+                "-R".into(),
+                img.clone(),
+                "/".into(),
+            ],
         ),
-        ("fls -r (names)", vec![fls.clone(), "-r".into(), img.clone()]),
-        ("fls -r -l (long)", vec![fls.clone(), "-r".into(), "-l".into(), img.clone()]),
+        (
+            "fls -r (names)",
+            vec![fls.clone(), "-r".into(), img.clone()],
+        ),
+        (
+            "fls -r -l (long)",
+            vec![fls.clone(), "-r".into(), "-l".into(), img.clone()],
+        ),
     ];
     // Count entries once, for the table.
     let count = |argv: &[String]| -> Result<usize> {
@@ -180,7 +222,11 @@ pub fn bench(args: &[&str], root: &Path, tool_path: &std::ffi::OsString) -> Resu
             .args(&argv[1..])
             .output()
             .map_err(|e| e.to_string())?;
-        Ok(out.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count())
+        Ok(out
+            .stdout
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count())
     };
     let ours = count(&cases[1].1)?;
     let theirs = count(&cases[2].1)?;
@@ -211,8 +257,14 @@ pub fn bench(args: &[&str], root: &Path, tool_path: &std::ffi::OsString) -> Resu
         .current_dir(root)
         .env("COLDSCAN_DIFF_IMAGE", &image)
         .args([
-            "test", "--release", "--quiet", "--test", "debugfs_differential",
-            "any_image_matches_debugfs_when_asked", "--", "--nocapture",
+            "test",
+            "--release",
+            "--quiet",
+            "--test",
+            "debugfs_differential",
+            "any_image_matches_debugfs_when_asked",
+            "--",
+            "--nocapture",
         ])
         .output()
         .map_err(|e| e.to_string())?;
@@ -221,7 +273,17 @@ pub fn bench(args: &[&str], root: &Path, tool_path: &std::ffi::OsString) -> Resu
         .lines()
         .find(|l| l.contains("entries agree with debugfs"))
         .map(str::to_string)
-        .unwrap_or_else(|| format!("FAILED: {}", diff_text.lines().rev().take(15).collect::<Vec<_>>().join("\n")));
+        .unwrap_or_else(|| {
+            format!(
+                "FAILED: {}",
+                diff_text
+                    .lines()
+                    .rev()
+                    .take(15)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        });
     report.push_str(&format!("\ndebugfs differential: {verdict}\n"));
     let out = root.join("target/bench/report.md");
     std::fs::create_dir_all(out.parent().unwrap()).map_err(|e| e.to_string())?;

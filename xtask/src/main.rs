@@ -42,7 +42,9 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["fixtures"] => fixtures(false),
         ["fixtures", "--check"] => fixtures(true),
-        ["bench", rest @ ..] => bench::bench(rest, &workspace_root(), &tool_path()).map(|()| ExitCode::SUCCESS),
+        ["bench", rest @ ..] => {
+            bench::bench(rest, &workspace_root(), &tool_path()).map(|()| ExitCode::SUCCESS)
+        }
         ["help" | "--help" | "-h"] | [] => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

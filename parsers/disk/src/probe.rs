@@ -62,7 +62,7 @@ impl FsKind {
     }
 }
 
-fn at<'a>(buf: &'a [u8], offset: usize, len: usize) -> &'a [u8] {
+fn at(buf: &[u8], offset: usize, len: usize) -> &[u8] {
     buf.get(offset..offset + len).unwrap_or(&[])
 }
 
