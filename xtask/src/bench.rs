@@ -66,6 +66,13 @@ fn measure(argv: &[String]) -> Result<Sample> {
     }
 }
 
+/// Empties the page cache so the next run reads from the device: needs
+/// root; `false` when not allowed.
+fn drop_caches() -> bool {
+    let _ = Command::new("sync").status();
+    std::fs::write("/proc/sys/vm/drop_caches", "3\n").is_ok()
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -231,20 +238,33 @@ pub fn bench(args: &[&str], root: &Path, tool_path: &std::ffi::OsString) -> Resu
     let ours = count(&cases[1].1)?;
     let theirs = count(&cases[2].1)?;
 
+    let cold = drop_caches();
     let mut report = format!(
-        "# coldscan vs fls on {img}\n\nimage size {size} bytes ({} MiB); warm page cache; median of {runs} runs after one warm-up run.\n\
-         Entries listed: coldscan {ours}, fls -r {theirs} (fls also lists `$OrphanFiles` and the entries in it).\n\n\
-         | command | wall time (s) | peak RSS (MiB) | bytes read (rchar) |\n|---|---|---|---|\n",
-        size >> 20
+        "# coldscan vs fls on {img}\n\nimage size {size} bytes ({} MiB); median of {runs} runs. Warm: page cache filled by a \
+         warm-up run. Cold: page cache dropped before each run{}.\n\
+         Entries listed: coldscan {ours}, fls -r {theirs} (fls also lists `$OrphanFiles`).\n\n\
+         | command | warm wall (s) | cold wall (s) | peak RSS (MiB) | bytes read (rchar) |\n|---|---|---|---|---|\n",
+        size >> 20,
+        if cold { "" } else { " (not measured: writing /proc/sys/vm/drop_caches needs root)" }
     );
     for (name, argv) in &cases {
         measure(argv)?; // warm-up
         let samples: Vec<Sample> = (0..runs).map(|_| measure(argv)).collect::<Result<_>>()?;
         let wall = median(samples.iter().map(|s| s.wall_s).collect());
+        let cold_wall = if cold {
+            let mut v = Vec::new();
+            for _ in 0..runs {
+                drop_caches();
+                v.push(measure(argv)?.wall_s);
+            }
+            format!("{:.2}", median(v))
+        } else {
+            "-".to_string()
+        };
         let rss = samples.iter().map(|s| s.max_rss_kib).max().unwrap_or(0);
         let rchar = samples.iter().map(|s| s.rchar).max().unwrap_or(0);
         let line = format!(
-            "| `{name}` | {wall:.2} | {:.1} | {rchar} ({:.1} MiB) |\n",
+            "| `{name}` | {wall:.2} | {cold_wall} | {:.1} | {rchar} ({:.1} MiB) |\n",
             rss as f64 / 1024.0,
             rchar as f64 / (1 << 20) as f64
         );
