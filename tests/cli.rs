@@ -425,3 +425,54 @@ fn images_are_never_modified() {
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
+
+/// Copies gpt-linux and replaces partition 2's filesystem signature.
+fn gpt_linux_with_p2(magic_at: usize, magic: &[u8]) -> tempfile::TempPath {
+    let mut d = std::fs::read(fixture("gpt-linux")).unwrap();
+    let p2 = 13631488;
+    d[p2..p2 + 0x11000].fill(0);
+    d[p2 + magic_at..p2 + magic_at + magic.len()].copy_from_slice(magic);
+    let f = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(f.path(), d).unwrap();
+    f.into_temp_path()
+}
+
+#[test]
+fn unsupported_filesystems_are_named_never_skipped() {
+    let mut lvm = b"LABELONE".to_vec();
+    lvm.extend_from_slice(&[0; 16]);
+    lvm.extend_from_slice(b"LVM2 001");
+    for (magic_at, magic, name) in [
+        (0, b"XFSB".to_vec(), "xfs"),
+        (0, b"LUKS\xba\xbe".to_vec(), "luks"),
+        (512, lvm, "lvm2 physical volume"),
+        (0x10040, b"_BHRfS_M".to_vec(), "btrfs"),
+    ] {
+        let img = gpt_linux_with_p2(magic_at, &magic);
+        let v = coldscan_json(&["inspect", "--json", img.to_str().unwrap()]);
+        assert_eq!(v["partitions"][1]["detected"], name);
+        let unreadable = v["unreadable"].as_array().unwrap();
+        let p2 = unreadable
+            .iter()
+            .find(|u| u["what"].as_str().unwrap().starts_with("partition 2"))
+            .unwrap_or_else(|| panic!("{name}: partition 2 not in unreadable: {v}"));
+        assert!(
+            p2["reason"]
+                .as_str()
+                .unwrap()
+                .contains("cannot be read yet"),
+            "{p2}"
+        );
+        assert!(p2["what"].as_str().unwrap().contains(name), "{p2}");
+        // The fstab line for /var cannot be satisfied, and says so.
+        assert!(
+            unreadable
+                .iter()
+                .any(|u| u["what"].as_str().unwrap().contains("/var")),
+            "{name}: {unreadable:?}"
+        );
+        // The root is still readable.
+        let (code, out, _) = cat(img.to_str().unwrap(), "/etc/hostname");
+        assert_eq!((code, out.as_slice()), (0, b"coldscan-debian\n".as_slice()));
+    }
+}
