@@ -119,6 +119,17 @@ pub enum CliError {
     Output(#[from] std::io::Error),
 }
 
+impl CliError {
+    /// An error about `path` inside `image` (the path escaped for a terminal).
+    pub fn path(image: &std::path::Path, path: &str, source: coldscan_fs::FsError) -> CliError {
+        CliError::Path {
+            image: image.display().to_string(),
+            path: crate::escape::for_terminal(path.as_bytes()),
+            source,
+        }
+    }
+}
+
 /// Writes to stdout, treating a closed pipe (`| head`) as a normal end.
 fn stdout_ok(r: std::io::Result<()>) -> Result<(), CliError> {
     match r {

@@ -11,11 +11,7 @@ use crate::image::Image;
 pub fn run(image_path: &Path, path: &str) -> Result<i32, CliError> {
     let image = Image::open(image_path)?;
     let root = image.rootfs()?;
-    let path_err = |source: FsError| CliError::Path {
-        image: image_path.display().to_string(),
-        path: for_terminal(path.as_bytes()),
-        source,
-    };
+    let path_err = |source: FsError| CliError::path(image_path, path, source);
     let r = root.resolve(path.as_bytes(), true).map_err(path_err)?;
     let meta = root.fs(r.loc).metadata(r.loc.node).map_err(path_err)?;
     if meta.file_type == FileType::Dir {

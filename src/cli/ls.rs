@@ -5,7 +5,6 @@ use coldscan_fs::rootfs::{WalkEntry, WalkOptions};
 use coldscan_fs::{FileType, FsError};
 
 use super::{stdout_ok, CliError, EXIT_OK, EXIT_PARTIAL};
-use crate::escape::for_terminal;
 use crate::image::Image;
 use crate::listing::Entry;
 
@@ -29,11 +28,7 @@ pub fn run(image_path: &Path, path: &str, opts: Options) -> Result<i32, CliError
     } = opts;
     let image = Image::open(image_path)?;
     let root = image.rootfs()?;
-    let path_err = |source: FsError| CliError::Path {
-        image: image_path.display().to_string(),
-        path: for_terminal(path.as_bytes()),
-        source,
-    };
+    let path_err = |source: FsError| CliError::path(image_path, path, source);
     let partition_of = |mount: usize| root.mounts().get(mount).map(|m| m.partition);
     let with_meta = long || json;
 
