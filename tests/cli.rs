@@ -476,3 +476,27 @@ fn unsupported_filesystems_are_named_never_skipped() {
         assert_eq!((code, out.as_slice()), (0, b"coldscan-debian\n".as_slice()));
     }
 }
+
+#[test]
+fn errors_inside_a_volume_name_the_partition_and_structure() {
+    // gpt-linux cut 64 KiB into partition 2: its superblock is there, its
+    // inode table is not.
+    let d = std::fs::read(fixture("gpt-linux")).unwrap();
+    let f = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(f.path(), &d[..13631488 + 65536]).unwrap();
+    let img = f.path().to_str().unwrap();
+    let (code, _, err) = cat(img, "/var/lib/dpkg/status");
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    for part in [
+        img,
+        "/var/lib/dpkg/status",
+        "partition 2 (ext4)",
+        "truncated image",
+    ] {
+        assert!(err.contains(part), "{part:?} missing from {err}");
+    }
+    // The root partition is unaffected.
+    let (code, out, _) = cat(img, "/etc/hostname");
+    assert_eq!((code, out.as_slice()), (0, b"coldscan-debian\n".as_slice()));
+}

@@ -13,7 +13,7 @@ pub fn run(image_path: &Path, path: &str) -> Result<i32, CliError> {
     let root = image.rootfs()?;
     let path_err = |source: FsError| CliError::path(image_path, path, source);
     let r = root.resolve(path.as_bytes(), true).map_err(path_err)?;
-    let meta = root.fs(r.loc).metadata(r.loc.node).map_err(path_err)?;
+    let meta = root.metadata_at(r.loc).map_err(path_err)?;
     if meta.file_type == FileType::Dir {
         return Err(path_err(FsError::IsADirectory(for_terminal(&r.path))));
     }

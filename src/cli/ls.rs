@@ -45,8 +45,7 @@ pub fn run(image_path: &Path, path: &str, opts: Options) -> Result<i32, CliError
     let is_dir = !directory
         && match &target {
             Ok(r) => root
-                .fs(r.loc)
-                .metadata(r.loc.node)
+                .metadata_at(r.loc)
                 .map(|m| m.file_type == FileType::Dir)
                 .map_err(path_err)?,
             Err(_) => false,
@@ -67,9 +66,12 @@ pub fn run(image_path: &Path, path: &str, opts: Options) -> Result<i32, CliError
         .map_err(path_err)?;
     } else {
         let r = root.resolve(path.as_bytes(), false).map_err(path_err)?;
-        let fs = root.fs(r.loc);
-        let meta = fs.metadata(r.loc.node).map_err(path_err)?;
-        let link = (meta.file_type == FileType::Symlink).then(|| fs.read_link(r.loc.node));
+        let meta = root.metadata_at(r.loc).map_err(path_err)?;
+        let link = (meta.file_type == FileType::Symlink).then(|| {
+            root.fs(r.loc)
+                .read_link(r.loc.node)
+                .map_err(|e| root.on_volume(r.loc.mount, e))
+        });
         let mut errs = Vec::new();
         let target = match link {
             Some(Ok(t)) => Some(t),

@@ -31,10 +31,8 @@ pub trait ReadAt: Send + Sync {
                     return Err(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
                         format!(
-                            "image ends at byte {} but {} bytes were needed at offset {}",
-                            self.size(),
-                            buf.len(),
-                            offset
+                            "only {done} of {} bytes at offset {offset} exist: the data ends early (truncated image?)",
+                            buf.len()
                         ),
                     ))
                 }

@@ -30,6 +30,14 @@ pub enum FsError {
     SymlinkLoop { path: String, limit: u32 },
     #[error("{what} is larger than the {limit}-byte bound")]
     TooLarge { what: String, limit: u64 },
+    /// An error from one volume of an assembled tree, naming the volume.
+    #[error("partition {partition} ({fs_type}): {source}")]
+    OnVolume {
+        partition: u32,
+        fs_type: String,
+        #[source]
+        source: Box<FsError>,
+    },
 }
 
 impl FsError {
@@ -38,6 +46,28 @@ impl FsError {
             structure,
             detail: detail.into(),
         }
+    }
+}
+
+impl FsError {
+    /// The error itself, without the volume it happened on.
+    pub fn inner(&self) -> &FsError {
+        match self {
+            FsError::OnVolume { source, .. } => source.inner(),
+            other => other,
+        }
+    }
+
+    /// True for damaged or unreadable structures (as opposed to a path
+    /// that does not exist or has the wrong type).
+    pub fn is_structural(&self) -> bool {
+        matches!(
+            self.inner(),
+            FsError::Io { .. }
+                | FsError::Corrupt { .. }
+                | FsError::Unsupported(_)
+                | FsError::TooLarge { .. }
+        )
     }
 }
 

@@ -109,6 +109,22 @@ impl RootFs {
         &*self.mounts[loc.mount].fs
     }
 
+    /// Names the volume in structural errors, so a message says which
+    /// partition and filesystem failed.
+    pub fn on_volume(&self, mount: usize, err: FsError) -> FsError {
+        if !err.is_structural() || matches!(err, FsError::OnVolume { .. }) {
+            return err;
+        }
+        match self.mounts.get(mount) {
+            Some(m) => FsError::OnVolume {
+                partition: m.partition,
+                fs_type: m.fs.info().fs_type.clone(),
+                source: Box::new(err),
+            },
+            None => err,
+        }
+    }
+
     fn root_loc(&self) -> Loc {
         Loc {
             mount: 0,
@@ -127,6 +143,17 @@ impl RootFs {
     /// Resolves `path` (relative paths start at `/`). With `follow_last`
     /// false, a final symlink is returned itself (lstat semantics).
     pub fn resolve(&self, path: &[u8], follow_last: bool) -> Result<Resolved> {
+        let mut last_mount = 0;
+        self.resolve_inner(path, follow_last, &mut last_mount)
+            .map_err(|e| self.on_volume(last_mount, e))
+    }
+
+    fn resolve_inner(
+        &self,
+        path: &[u8],
+        follow_last: bool,
+        last_mount: &mut usize,
+    ) -> Result<Resolved> {
         let root = self.root_loc();
         // The directories walked so far: name and location of each.
         let mut stack: Vec<(Vec<u8>, Loc)> = Vec::new();
@@ -134,6 +161,7 @@ impl RootFs {
         let mut links = 0u32;
         while let Some(comp) = pending.pop_front() {
             let cur = stack.last().map(|s| s.1).unwrap_or(root);
+            *last_mount = cur.mount;
             if comp == b".." {
                 stack.pop();
                 continue;
@@ -205,39 +233,51 @@ impl RootFs {
     /// `lstat`: metadata of `path` without following a final symlink.
     pub fn symlink_metadata(&self, path: &[u8]) -> Result<Metadata> {
         let r = self.resolve(path, false)?;
-        self.fs(r.loc).metadata(r.loc.node)
+        self.metadata_at(r.loc)
+    }
+
+    /// Metadata of the node at `loc`.
+    pub fn metadata_at(&self, loc: Loc) -> Result<Metadata> {
+        self.fs(loc)
+            .metadata(loc.node)
+            .map_err(|e| self.on_volume(loc.mount, e))
     }
 
     /// `stat`: metadata of what `path` finally points to.
     pub fn metadata(&self, path: &[u8]) -> Result<Metadata> {
         let r = self.resolve(path, true)?;
-        self.fs(r.loc).metadata(r.loc.node)
+        self.metadata_at(r.loc)
     }
 
     /// Entries of the directory at `path` (symlinks followed).
     pub fn read_dir(&self, path: &[u8]) -> Result<Vec<DirEntry>> {
         let r = self.resolve(path, true)?;
-        self.fs(r.loc).read_dir(r.loc.node)
+        self.fs(r.loc)
+            .read_dir(r.loc.node)
+            .map_err(|e| self.on_volume(r.loc.mount, e))
     }
 
     /// The target of the symlink at `path`, as stored.
     pub fn read_link(&self, path: &[u8]) -> Result<Vec<u8>> {
         let r = self.resolve(path, false)?;
-        self.fs(r.loc).read_link(r.loc.node)
+        self.fs(r.loc)
+            .read_link(r.loc.node)
+            .map_err(|e| self.on_volume(r.loc.mount, e))
     }
 
     /// The whole file at `path` (symlinks followed), up to `limit` bytes.
     pub fn read_file(&self, path: &[u8], limit: u64) -> Result<Vec<u8>> {
         let r = self.resolve(path, true)?;
-        let fs = self.fs(r.loc);
-        if fs.metadata(r.loc.node)?.file_type == FileType::Dir {
+        if self.metadata_at(r.loc)?.file_type == FileType::Dir {
             return Err(FsError::IsADirectory(show(&r.path)));
         }
-        read_all(fs, r.loc.node, limit)
+        read_all(self.fs(r.loc), r.loc.node, limit).map_err(|e| self.on_volume(r.loc.mount, e))
     }
 
     /// Reads `buf.len()` bytes or fewer at `offset` of the file at `loc`.
     pub fn read_at(&self, loc: Loc, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        self.fs(loc).read_at(loc.node, offset, buf)
+        self.fs(loc)
+            .read_at(loc.node, offset, buf)
+            .map_err(|e| self.on_volume(loc.mount, e))
     }
 }

@@ -58,7 +58,10 @@ impl RootFs {
         visit: &mut dyn FnMut(WalkEntry),
     ) -> Result<()> {
         let r = self.resolve(start, true)?;
-        let first = self.fs(r.loc).read_dir(r.loc.node)?;
+        let first = self
+            .fs(r.loc)
+            .read_dir(r.loc.node)
+            .map_err(|e| self.on_volume(r.loc.mount, e))?;
         let mount_paths: Vec<Vec<u8>> = self.mounts.iter().map(|m| join(&m.components)).collect();
         // Every directory listed so far: a corrupt or hostile image can link
         // one directory from several places (or from below itself).
@@ -85,14 +88,18 @@ impl RootFs {
                 mount: dir_loc.mount,
                 node: e.node,
             };
-            let metadata =
-                (opts.metadata || e.file_type == FileType::Unknown).then(|| fs.metadata(e.node));
+            let metadata = (opts.metadata || e.file_type == FileType::Unknown).then(|| {
+                fs.metadata(e.node)
+                    .map_err(|err| self.on_volume(dir_loc.mount, err))
+            });
             let file_type = match &metadata {
                 Some(Ok(m)) => m.file_type,
                 _ => e.file_type,
             };
-            let target =
-                (opts.metadata && file_type == FileType::Symlink).then(|| fs.read_link(e.node));
+            let target = (opts.metadata && file_type == FileType::Symlink).then(|| {
+                fs.read_link(e.node)
+                    .map_err(|err| self.on_volume(dir_loc.mount, err))
+            });
             let mut metadata = metadata.filter(|_| opts.metadata);
             let mut dir_error = None;
             let mut child = None;
@@ -105,7 +112,7 @@ impl RootFs {
                             node: self.mounts[m].fs.root(),
                         };
                         if opts.metadata {
-                            metadata = Some(self.fs(loc).metadata(loc.node));
+                            metadata = Some(self.metadata_at(loc));
                         }
                     }
                 }
@@ -121,7 +128,7 @@ impl RootFs {
                     } else {
                         match self.fs(loc).read_dir(loc.node) {
                             Ok(entries) => child = Some(sorted(entries)),
-                            Err(err) => dir_error = Some(err),
+                            Err(err) => dir_error = Some(self.on_volume(loc.mount, err)),
                         }
                     }
                 }
