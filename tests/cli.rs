@@ -298,6 +298,9 @@ fn ntfs_volume_lists_folders_and_reads_files() {
         (code, out.as_slice()),
         (0, b"127.0.0.1 localhost\r\n::1 localhost\r\n".as_slice())
     );
+    // Windows paths are case-insensitive.
+    let (code, out, _) = cat(img, "/WINDOWS/system32/Drivers/ETC/hosts");
+    assert_eq!((code, out.len()), (0, 36));
     let (code, big, _) = cat(img, "/Data/big.bin");
     assert_eq!(code, 0);
     assert_eq!(big.len(), 3145728);

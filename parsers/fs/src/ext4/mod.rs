@@ -7,14 +7,19 @@
 //! numbers, link counts or extended attributes, which the telemetry needs
 //! (file capabilities). ext4-view remains a test oracle for file contents.
 //!
-//! Not done: journal replay. A volume that needs recovery is read as it is
-//! on disk, and [`FsInfo::notes`] says so.
+//! A volume that needs recovery (a snapshot of a running machine) is read
+//! as the kernel would see it after replaying the journal: the replay
+//! happens in memory (see `journal`), the image is never written, and
+//! [`FsInfo::notes`] says what was replayed, or why the journal could not
+//! be and the volume was read as it is on disk.
 
 mod block_map;
 mod dir;
 mod extent;
 mod group_desc;
 mod inode;
+mod journal;
+mod overlay;
 mod superblock;
 mod xattr;
 
@@ -48,16 +53,21 @@ pub struct Ext4 {
 
 impl Ext4 {
     /// Reads the superblock and group descriptors of the volume.
+    ///
+    /// If the superblock says the journal needs recovery, the committed
+    /// transactions of the journal are replayed in memory first and every
+    /// later read (superblock and group descriptors included) sees the
+    /// replayed blocks. A journal that cannot be replayed never fails the
+    /// open: the volume is then read as on disk and a note says why.
     pub fn open(vol: Arc<dyn ReadAt>) -> Result<Ext4> {
-        let mut raw = [0u8; 1024];
-        vol.read_exact_at(1024, &mut raw)
-            .map_err(|source| FsError::Io {
-                offset: 1024,
-                len: 1024,
-                source,
-            })?;
-        let sb = Superblock::parse(&raw)?;
+        let sb = read_superblock(&*vol)?;
         let groups = group_desc::read_all(&*vol, &sb)?;
+        let mut notes = Vec::new();
+        let (vol, sb, groups) = if sb.has_incompat(INCOMPAT_RECOVER) {
+            Self::replay_journal(vol, sb, groups, &mut notes)
+        } else {
+            (vol, sb, groups)
+        };
         let bs = sb.block_size as u64;
         let fs_type = if sb.has_incompat(superblock::INCOMPAT_EXTENTS)
             || sb.has_incompat(superblock::INCOMPAT_64BIT)
@@ -69,13 +79,6 @@ impl Ext4 {
         } else {
             "ext2"
         };
-        let mut notes = Vec::new();
-        if sb.has_incompat(INCOMPAT_RECOVER) {
-            notes.push(
-                "journal needs recovery (volume not cleanly unmounted): read as on disk, journal not replayed; the newest metadata changes may be missing"
-                    .to_string(),
-            );
-        }
         if sb.state & 0x2 != 0 {
             notes.push("superblock state says errors were detected".to_string());
         }
@@ -109,6 +112,87 @@ impl Ext4 {
             groups,
             info,
         })
+    }
+
+    /// Replays the journal of a volume that needs recovery, in memory.
+    /// Returns the volume to read from (the replayed view, or `vol` itself
+    /// if the journal cannot be replayed) and its superblock and group
+    /// descriptors as read through it.
+    fn replay_journal(
+        vol: Arc<dyn ReadAt>,
+        sb: Superblock,
+        groups: Vec<GroupDesc>,
+        notes: &mut Vec<String>,
+    ) -> (Arc<dyn ReadAt>, Superblock, Vec<GroupDesc>) {
+        let on_disk = Ext4 {
+            vol,
+            sb,
+            groups,
+            info: FsInfo::default(),
+        };
+        let failed = |e: &dyn std::fmt::Display| {
+            format!(
+                "journal could not be replayed: {e}; read as on disk (volume not cleanly unmounted), so the newest metadata changes may be missing"
+            )
+        };
+        let recovery = match journal::recover(&on_disk) {
+            Ok(r) => r,
+            Err(e) => {
+                notes.push(failed(&e));
+                return (on_disk.vol, on_disk.sb, on_disk.groups);
+            }
+        };
+        let bs = on_disk.sb.block_size;
+        let summary = format!(
+            "journal replayed in memory: {} transaction{}, {} block{}{} (the image is unchanged)",
+            recovery.transactions,
+            if recovery.transactions == 1 { "" } else { "s" },
+            recovery.blocks.len(),
+            if recovery.blocks.len() == 1 { "" } else { "s" },
+            if recovery.revoked > 0 {
+                format!(", {} revoked copies skipped", recovery.revoked)
+            } else {
+                String::new()
+            }
+        );
+        if recovery.blocks.is_empty() {
+            notes.push(summary);
+            notes.extend(recovery.notes);
+            return (on_disk.vol, on_disk.sb, on_disk.groups);
+        }
+        let replayed: Arc<dyn ReadAt> = Arc::new(overlay::Overlay::new(
+            on_disk.vol.clone(),
+            bs as u64,
+            recovery.blocks,
+        ));
+        // The journal often holds newer copies of the superblock and the
+        // group descriptors: read them again through the replayed view.
+        let reread = read_superblock(&*replayed).and_then(|sb| {
+            if sb.block_size != bs {
+                return Err(FsError::corrupt(
+                    "ext4 superblock",
+                    format!(
+                        "the journal's copy changes the block size from {bs} to {}",
+                        sb.block_size
+                    ),
+                ));
+            }
+            let groups = group_desc::read_all(&*replayed, &sb)?;
+            Ok((sb, groups))
+        });
+        match reread {
+            Ok((sb, groups)) => {
+                notes.push(summary);
+                notes.extend(recovery.notes);
+                (replayed, sb, groups)
+            }
+            Err(e) => {
+                notes.push(failed(&format!(
+                    "the replayed superblock or group descriptors are unusable ({e})"
+                )));
+                (on_disk.vol, on_disk.sb, on_disk.groups)
+            }
+        }
     }
 
     fn io(offset: u64, len: usize) -> impl FnOnce(std::io::Error) -> FsError {
@@ -262,6 +346,18 @@ impl Ext4 {
         }
         Ok(out)
     }
+}
+
+/// Reads and parses the superblock (1024 bytes at byte 1024).
+fn read_superblock(vol: &dyn ReadAt) -> Result<Superblock> {
+    let mut raw = [0u8; 1024];
+    vol.read_exact_at(1024, &mut raw)
+        .map_err(|source| FsError::Io {
+            offset: 1024,
+            len: 1024,
+            source,
+        })?;
+    Superblock::parse(&raw)
 }
 
 impl FileSystem for Ext4 {

@@ -57,6 +57,12 @@ pub(crate) struct Superblock {
     pub volume_name: Vec<u8>,
     pub desc_size: u16,
     pub first_meta_bg: u32,
+    /// `s_journal_inum`: the inode holding an internal journal (normally 8).
+    pub journal_inum: u32,
+    /// `s_journal_dev`: the device number of an external journal.
+    pub journal_dev: u32,
+    /// `s_journal_uuid`: the UUID of an external journal.
+    pub journal_uuid: [u8; 16],
 }
 
 impl Superblock {
@@ -110,6 +116,8 @@ impl Superblock {
         }
         let mut uuid = [0u8; 16];
         uuid.copy_from_slice(b.get(0x68..0x78).unwrap_or(&[0; 16]));
+        let mut journal_uuid = [0u8; 16];
+        journal_uuid.copy_from_slice(b.get(0xD0..0xE0).unwrap_or(&[0; 16]));
         let name = b.get(0x78..0x88).unwrap_or(&[]);
         let end = name.iter().position(|&c| c == 0).unwrap_or(name.len());
         let unknown = feature_incompat & !INCOMPAT_KNOWN;
@@ -141,6 +149,9 @@ impl Superblock {
             volume_name: name[..end].to_vec(),
             desc_size,
             first_meta_bg: u32_at(b, 0x104),
+            journal_inum: u32_at(b, 0xE0),
+            journal_dev: u32_at(b, 0xE4),
+            journal_uuid,
         })
     }
 
