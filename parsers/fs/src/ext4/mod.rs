@@ -150,7 +150,11 @@ impl Ext4 {
             recovery.blocks.len(),
             if recovery.blocks.len() == 1 { "" } else { "s" },
             if recovery.revoked > 0 {
-                format!(", {} revoked copies skipped", recovery.revoked)
+                format!(
+                    ", {} revoked cop{} skipped",
+                    recovery.revoked,
+                    if recovery.revoked == 1 { "y" } else { "ies" }
+                )
             } else {
                 String::new()
             }
