@@ -123,10 +123,10 @@ impl Image {
                     let vol: Arc<dyn ReadAt> = Arc::new(Slice::new(disk.clone(), p.start, p.size));
                     match open_filesystem(vol, kind) {
                         Ok(fs) => {
-                            for note in &fs.info().notes {
+                            for problem in &fs.info().problems {
                                 unreadable.push(Unreadable {
                                     what: format!("{what} ({})", kind.name()),
-                                    reason: note.clone(),
+                                    reason: problem.clone(),
                                 });
                             }
                             volumes.push(Volume {

@@ -174,6 +174,9 @@ fn render_text(r: &Report) -> String {
                 fs.size_bytes,
                 fs.used_bytes
             ));
+            for n in &fs.notes {
+                line(format!("      note: {}", t(n)));
+            }
         }
     }
     if !r.mount_plan.is_empty() {

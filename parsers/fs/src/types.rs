@@ -93,6 +93,10 @@ pub struct FsInfo {
     pub used_bytes: u64,
     /// True when the filesystem stores POSIX mode, uid and gid.
     pub posix: bool,
-    /// Facts a reader of the results should know (e.g. an unreplayed journal).
+    /// Facts a reader of the results should know (e.g. that a journal was
+    /// replayed in memory, or that NTFS has no POSIX modes).
     pub notes: Vec<String>,
+    /// What could not be read, or may be stale, and why (a journal that
+    /// could not be replayed, a truncated volume): the coverage ledger.
+    pub problems: Vec<String>,
 }

@@ -239,7 +239,10 @@ fn assert_no_errors(w: &BTreeMap<String, Node>, what: &str) {
 }
 
 fn notes(fs: &Ext4) -> String {
-    fs.info().notes.join(" | ")
+    let info = fs.info();
+    [info.notes.as_slice(), info.problems.as_slice()]
+        .concat()
+        .join(" | ")
 }
 
 fn block(img: &[u8], b: u64) -> &[u8] {

@@ -460,6 +460,8 @@ pub(crate) struct Recovery {
     pub revoked: usize,
     /// Facts worth an [`crate::FsInfo`] note besides the counts.
     pub notes: Vec<String>,
+    /// What was left out of the replay (goes to [`crate::FsInfo::problems`]).
+    pub problems: Vec<String>,
 }
 
 /// Logical-to-volume block mapping of the journal inode, remembering the
@@ -553,7 +555,7 @@ pub(crate) fn recover(fs: &Ext4) -> Result<Recovery> {
     let js = JournalSuper::parse(&map.read(0)?, bs, journal_blocks)?;
     let mut out = Recovery::default();
     if js.has(INCOMPAT_FAST_COMMIT) {
-        out.notes.push(
+        out.problems.push(
             "journal has fast commits: the fast-commit area was not replayed, so the very newest changes may be missing"
                 .to_string(),
         );

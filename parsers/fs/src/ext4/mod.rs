@@ -63,8 +63,9 @@ impl Ext4 {
         let sb = read_superblock(&*vol)?;
         let groups = group_desc::read_all(&*vol, &sb)?;
         let mut notes = Vec::new();
+        let mut problems = Vec::new();
         let (vol, sb, groups) = if sb.has_incompat(INCOMPAT_RECOVER) {
-            Self::replay_journal(vol, sb, groups, &mut notes)
+            Self::replay_journal(vol, sb, groups, &mut notes, &mut problems)
         } else {
             (vol, sb, groups)
         };
@@ -80,17 +81,17 @@ impl Ext4 {
             "ext2"
         };
         if sb.state & 0x2 != 0 {
-            notes.push("superblock state says errors were detected".to_string());
+            problems.push("superblock state says errors were detected".to_string());
         }
         if sb.blocks_count.saturating_mul(bs) > vol.size() {
-            notes.push(format!(
+            problems.push(format!(
                 "filesystem claims {} bytes but the volume holds {}: truncated image, reads past the end will fail",
                 sb.blocks_count.saturating_mul(bs),
                 vol.size()
             ));
         }
         if sb.has_incompat(superblock::INCOMPAT_ENCRYPT) {
-            notes.push("some directories may be encrypted (fscrypt): their names and contents are unreadable".into());
+            problems.push("some directories may be encrypted (fscrypt): their names and contents are unreadable".into());
         }
         let info = FsInfo {
             fs_type: fs_type.to_string(),
@@ -105,6 +106,7 @@ impl Ext4 {
                 .saturating_mul(bs),
             posix: true,
             notes,
+            problems,
         };
         Ok(Ext4 {
             vol,
@@ -123,6 +125,7 @@ impl Ext4 {
         sb: Superblock,
         groups: Vec<GroupDesc>,
         notes: &mut Vec<String>,
+        problems: &mut Vec<String>,
     ) -> (Arc<dyn ReadAt>, Superblock, Vec<GroupDesc>) {
         let on_disk = Ext4 {
             vol,
@@ -138,7 +141,7 @@ impl Ext4 {
         let recovery = match journal::recover(&on_disk) {
             Ok(r) => r,
             Err(e) => {
-                notes.push(failed(&e));
+                problems.push(failed(&e));
                 return (on_disk.vol, on_disk.sb, on_disk.groups);
             }
         };
@@ -162,6 +165,7 @@ impl Ext4 {
         if recovery.blocks.is_empty() {
             notes.push(summary);
             notes.extend(recovery.notes);
+            problems.extend(recovery.problems);
             return (on_disk.vol, on_disk.sb, on_disk.groups);
         }
         let replayed: Arc<dyn ReadAt> = Arc::new(overlay::Overlay::new(
@@ -188,10 +192,11 @@ impl Ext4 {
             Ok((sb, groups)) => {
                 notes.push(summary);
                 notes.extend(recovery.notes);
+                problems.extend(recovery.problems);
                 (replayed, sb, groups)
             }
             Err(e) => {
-                notes.push(failed(&format!(
+                problems.push(failed(&format!(
                     "the replayed superblock or group descriptors are unusable ({e})"
                 )));
                 (on_disk.vol, on_disk.sb, on_disk.groups)

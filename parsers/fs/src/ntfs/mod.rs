@@ -114,6 +114,7 @@ impl Ntfs {
             ));
         }
 
+        let mut problems = Vec::new();
         let mut notes = vec![
             "NTFS stores ACLs, not POSIX modes: mode/uid/gid are not reported".to_string(),
             "names are converted from UTF-16 to UTF-8 (unpaired surrogates become U+FFFD); \
@@ -124,7 +125,7 @@ impl Ntfs {
         ];
         let have = volume.size();
         if have < geo.size {
-            notes.push(format!(
+            problems.push(format!(
                 "the image holds {have} of the {} bytes the boot sector declares: reads past its end fail",
                 geo.size
             ));
@@ -137,7 +138,7 @@ impl Ntfs {
             Ok(m) => (m, true),
             Err(primary) => match Mft::load(volume.clone(), geo, geo.mft_mirror_lcn) {
                 Ok(m) => {
-                    notes.push(format!(
+                    problems.push(format!(
                         "MFT record 0 is unreadable ({primary}); its copy in $MFTMirr was used"
                     ));
                     (m, false)
@@ -165,7 +166,7 @@ impl Ntfs {
             let volume = fs.mft.volume.clone();
             match fs.lib.read_upcase_table(&mut VolumeCursor::new(&*volume)) {
                 Ok(()) => fs.upcase_loaded = true,
-                Err(e) => notes.push(format!("$UpCase unreadable ({e})")),
+                Err(e) => problems.push(format!("$UpCase unreadable ({e})")),
             }
         }
         if fs.upcase_loaded {
@@ -186,7 +187,7 @@ impl Ntfs {
             let mut cur = VolumeCursor::new(&*volume);
             match fs.lib.volume_name(&mut cur) {
                 Some(Ok(name)) => label = Some(name.name().to_string_lossy()),
-                Some(Err(e)) => notes.push(format!("volume name unreadable ({e})")),
+                Some(Err(e)) => problems.push(format!("volume name unreadable ({e})")),
                 None => {}
             }
             match fs.lib.volume_info(&mut cur) {
@@ -195,7 +196,7 @@ impl Ntfs {
                         .flags()
                         .contains(ntfs::structured_values::NtfsVolumeFlags::IS_DIRTY)
                     {
-                        notes.push(
+                        problems.push(
                             "the volume is marked dirty (not cleanly unmounted, or hibernated): \
                              $LogFile is not replayed, so the newest changes may be missing"
                                 .to_string(),
@@ -209,7 +210,7 @@ impl Ntfs {
                         ));
                     }
                 }
-                Err(e) => notes.push(format!("volume information unreadable ({e})")),
+                Err(e) => problems.push(format!("volume information unreadable ({e})")),
             }
         }
 
@@ -222,7 +223,7 @@ impl Ntfs {
                 0
             }
             Err(e) => {
-                notes.push(format!("used_bytes not computed: $Bitmap unreadable ({e})"));
+                problems.push(format!("used_bytes not computed: $Bitmap unreadable ({e})"));
                 0
             }
         };
@@ -237,6 +238,7 @@ impl Ntfs {
             used_bytes,
             posix: false,
             notes,
+            problems,
         };
         Ok(fs)
     }
