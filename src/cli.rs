@@ -5,6 +5,7 @@
 //! image, corrupt structure, path not found).
 
 mod cat;
+mod collect;
 mod inspect;
 mod ls;
 
@@ -50,6 +51,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Collect the machine's telemetry (OS, permissions, ...) as JSON.
+    Collect {
+        image: PathBuf,
+        /// Write the document here instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Also record the SHA-256 of the whole image (reads every byte).
+        #[arg(long)]
+        hash: bool,
+    },
     /// Write a file's contents from inside the image to stdout.
     Cat {
         image: PathBuf,
@@ -94,6 +105,11 @@ pub fn run() -> i32 {
             },
         ),
         Command::Cat { image, path } => cat::run(&image, &path),
+        Command::Collect {
+            image,
+            output,
+            hash,
+        } => collect::run(&image, output.as_deref(), hash),
     };
     match result {
         Ok(code) => code,

@@ -194,6 +194,28 @@ impl Image {
         })
     }
 
+    /// SHA-256 of the whole image file, read in 1 MiB chunks.
+    pub fn sha256(&self) -> std::io::Result<String> {
+        use sha2::{Digest, Sha256};
+        let file = FileSource::open(&self.path)?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut offset = 0u64;
+        loop {
+            let n = file.read_at(offset, &mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            offset += n as u64;
+        }
+        Ok(hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect())
+    }
+
     /// Bytes read from the image file so far.
     pub fn bytes_read(&self) -> u64 {
         self.counter.bytes()

@@ -4,6 +4,7 @@
 //! `main.rs` is a thin command-line layer over it.
 
 pub mod cli;
+pub mod collect;
 pub mod escape;
 pub mod image;
 pub mod listing;

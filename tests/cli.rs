@@ -54,6 +54,10 @@ fn gpt_linux_inspect_shows_table_root_and_mounts() {
     assert_eq!(parts[0]["partuuid"], "9a470001-0001-4000-8000-000000000001");
     assert_eq!(parts[0]["detected"], "ext4");
     assert_eq!(
+        parts[0]["type"],
+        "0fc63daf-8483-4772-8e79-3d69d8477de4 (Linux filesystem)"
+    );
+    assert_eq!(
         parts[0]["filesystem"]["uuid"],
         "f5000001-0001-4000-8000-000000000001"
     );

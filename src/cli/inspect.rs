@@ -2,109 +2,20 @@ use std::io::Write;
 use std::path::Path;
 
 use coldscan_disk::TableKind;
-use coldscan_fs::rootfs::{MountStatus, PlannedMount};
-use coldscan_fs::FsInfo;
+use coldscan_fs::rootfs::MountStatus;
 use serde::Serialize;
 
 use super::{stdout_ok, CliError, EXIT_OK};
+use crate::collect::image_facts::ImageFacts;
 use crate::escape::for_terminal;
-use crate::image::{Image, Unreadable};
-
-#[derive(Serialize)]
-struct Report<'a> {
-    image: ImageFacts,
-    partition_table: &'a TableKind,
-    partitions: Vec<PartitionFacts<'a>>,
-    /// Partition holding the system root (0: a whole-disk filesystem).
-    root_partition: Option<u32>,
-    /// Filesystems attached, from `/`.
-    mounts: Vec<MountFacts>,
-    /// Each fstab line and what became of it.
-    mount_plan: &'a [PlannedMount],
-    /// Everything that could not be read, and why.
-    unreadable: &'a [Unreadable],
-}
-
-#[derive(Serialize)]
-struct ImageFacts {
-    path: String,
-    size: u64,
-    bytes_read: u64,
-}
-
-#[derive(Serialize)]
-struct PartitionFacts<'a> {
-    index: u32,
-    start: u64,
-    size: u64,
-    #[serde(rename = "type")]
-    part_type: String,
-    name: &'a str,
-    partuuid: Option<&'a str>,
-    bootable: bool,
-    container: bool,
-    /// What the superblock magic says the volume holds.
-    detected: Option<&'static str>,
-    /// Facts read from the filesystem, when it could be opened.
-    filesystem: Option<&'a FsInfo>,
-    root: bool,
-    problems: &'a [String],
-}
-
-#[derive(Serialize)]
-struct MountFacts {
-    mount_point: String,
-    partition: u32,
-}
+use crate::image::Image;
 
 pub fn run(image_path: &Path, json: bool) -> Result<i32, CliError> {
     let image = Image::open(image_path)?;
-    let partitions: Vec<PartitionFacts> = image
-        .partitions
-        .iter()
-        .map(|s| {
-            let p = &s.partition;
-            PartitionFacts {
-                index: p.index,
-                start: p.start,
-                size: p.size,
-                part_type: p.part_type.describe(),
-                name: &p.name,
-                partuuid: p.partuuid.as_deref(),
-                bootable: p.bootable,
-                container: p.container,
-                detected: p.filesystem.map(|k| k.name()),
-                filesystem: s.fs.as_ref().map(|fs| fs.info()),
-                root: image.root_partition == Some(p.index),
-                problems: &p.problems,
-            }
-        })
-        .collect();
-    let mounts = image
-        .rootfs
-        .as_ref()
-        .map(|r| {
-            r.mounts()
-                .iter()
-                .map(|m| MountFacts {
-                    mount_point: m.mount_point.clone(),
-                    partition: m.partition,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut facts = ImageFacts::of(&image);
     let report = Report {
-        image: ImageFacts {
-            path: image.path.display().to_string(),
-            size: image.size,
-            bytes_read: image.bytes_read(),
-        },
-        partition_table: &image.table.table,
-        partitions,
-        root_partition: image.root_partition,
-        mounts,
-        mount_plan: &image.mount_plan,
-        unreadable: &image.unreadable,
+        bytes_read: image.bytes_read(),
+        facts: &mut facts,
     };
     let mut out = std::io::stdout().lock();
     let text = if json {
@@ -112,28 +23,32 @@ pub fn run(image_path: &Path, json: bool) -> Result<i32, CliError> {
         s.push('\n');
         s
     } else {
-        render_text(&report)
+        render_text(report.facts)
     };
     stdout_ok(out.write_all(text.as_bytes()))?;
     Ok(EXIT_OK)
+}
+
+/// The image facts plus what reading them cost.
+#[derive(Serialize)]
+struct Report<'a> {
+    #[serde(flatten)]
+    facts: &'a mut ImageFacts,
+    bytes_read: u64,
 }
 
 fn t(s: &str) -> String {
     for_terminal(s.as_bytes())
 }
 
-fn render_text(r: &Report) -> String {
+fn render_text(r: &ImageFacts) -> String {
     let mut s = String::new();
     let mut line = |l: String| {
         s.push_str(&l);
         s.push('\n');
     };
-    line(format!(
-        "image: {} ({} bytes)",
-        t(&r.image.path),
-        r.image.size
-    ));
-    line(match r.partition_table {
+    line(format!("image: {} ({} bytes)", t(&r.path), r.size));
+    line(match &r.partition_table {
         TableKind::Gpt {
             disk_guid,
             sector_size,
@@ -153,7 +68,7 @@ fn render_text(r: &Report) -> String {
             p.index, p.start, p.size, p.part_type
         );
         if !p.name.is_empty() {
-            l.push_str(&format!("  name {:?}", t(p.name)));
+            l.push_str(&format!("  name {:?}", t(&p.name)));
         }
         if p.container {
             l.push_str("  (extended container)");
@@ -165,7 +80,7 @@ fn render_text(r: &Report) -> String {
             l.push_str("  ROOT");
         }
         line(l);
-        if let Some(fs) = p.filesystem {
+        if let Some(fs) = &p.filesystem {
             line(format!(
                 "      {} label {} uuid {} size {} used {}",
                 fs.fs_type,
@@ -181,7 +96,7 @@ fn render_text(r: &Report) -> String {
     }
     if !r.mount_plan.is_empty() {
         line("fstab:".into());
-        for m in r.mount_plan {
+        for m in &r.mount_plan {
             let outcome = match &m.status {
                 MountStatus::Mounted { partition } => format!("mounted partition {partition}"),
                 MountStatus::Root { partition } => format!("root (partition {partition})"),
@@ -212,7 +127,7 @@ fn render_text(r: &Report) -> String {
         line("unreadable: nothing".into());
     } else {
         line("unreadable:".into());
-        for u in r.unreadable {
+        for u in &r.unreadable {
             line(format!("  {}: {}", t(&u.what), t(&u.reason)));
         }
     }

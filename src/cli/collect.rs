@@ -1,0 +1,31 @@
+use std::io::Write;
+use std::path::Path;
+
+use super::{stdout_ok, CliError, EXIT_OK};
+use crate::collect::{collect, CollectOptions};
+use crate::image::Image;
+
+/// Writes the telemetry document of `image_path` to `output` or stdout.
+pub fn run(image_path: &Path, output: Option<&Path>, hash: bool) -> Result<i32, CliError> {
+    let image = Image::open(image_path)?;
+    let telemetry = collect(&image, CollectOptions { hash_image: hash })?;
+    let mut text = serde_json::to_vec_pretty(&telemetry).map_err(std::io::Error::from)?;
+    text.push(b'\n');
+    match output {
+        Some(path) => std::fs::write(path, &text).map_err(|e| {
+            CliError::Output(std::io::Error::new(
+                e.kind(),
+                format!("{}: {e}", path.display()),
+            ))
+        })?,
+        None => stdout_ok(std::io::stdout().lock().write_all(&text))?,
+    }
+    if !telemetry.coverage.is_empty() {
+        eprintln!(
+            "coldscan: {}: {} items could not be read (see \"coverage\" in the document)",
+            image_path.display(),
+            telemetry.coverage.len()
+        );
+    }
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,64 @@
+//! Collection: the offline "agent". Runs the collectors over an opened
+//! image and assembles the telemetry document (facts only; rules decide).
+//! Collectors run in parallel and record what they could not read in the
+//! shared coverage ledger.
+
+pub mod files;
+pub mod image_facts;
+pub mod ledger;
+pub mod os;
+mod telemetry;
+
+use std::time::Instant;
+
+pub use ledger::{Gap, Ledger};
+pub use telemetry::{Stats, Telemetry, Tool, SCHEMA_VERSION};
+
+use crate::image::{Image, ImageError};
+use image_facts::ImageFacts;
+
+/// What to collect beyond the defaults.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CollectOptions {
+    /// Hash the whole image (reads every byte).
+    pub hash_image: bool,
+}
+
+/// Collects the telemetry of one opened image.
+pub fn collect(image: &Image, opts: CollectOptions) -> Result<Telemetry, ImageError> {
+    let started = Instant::now();
+    let root = image.rootfs()?;
+    let ledger = Ledger::default();
+    let bytes_before = image.bytes_read();
+    let (os, (files, _candidates)) = rayon::join(
+        || os::collect(root, &ledger),
+        || files::collect(root, &ledger),
+    );
+    let mut image_facts = ImageFacts::of(image);
+    if opts.hash_image {
+        match image.sha256() {
+            Ok(h) => image_facts.sha256 = Some(h),
+            Err(e) => ledger.add("image hash", e.to_string()),
+        }
+    }
+    let stats = Stats {
+        wall_ms: started.elapsed().as_millis() as u64,
+        bytes_read: image.bytes_read().saturating_sub(bytes_before),
+        entries_walked: files.entries_walked,
+    };
+    Ok(Telemetry {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool::this(),
+        collected_at: crate::time::rfc3339(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0),
+        ),
+        image: image_facts,
+        os,
+        files,
+        coverage: ledger.into_sorted(),
+        stats,
+    })
+}

@@ -1,0 +1,50 @@
+//! The telemetry document: one per image, versioned, facts only.
+//! Its schema is described in docs/telemetry.md.
+
+use serde::Serialize;
+
+use super::files::FilesFacts;
+use super::image_facts::ImageFacts;
+use super::ledger::Gap;
+use super::os::OsFacts;
+
+/// Bumped on any incompatible change of the document's shape.
+pub const SCHEMA_VERSION: &str = "1";
+
+#[derive(Debug, Serialize)]
+pub struct Telemetry {
+    pub schema_version: &'static str,
+    pub tool: Tool,
+    /// When the collection ran (RFC 3339, UTC).
+    pub collected_at: String,
+    pub image: ImageFacts,
+    pub os: OsFacts,
+    pub files: FilesFacts,
+    /// Everything the collectors could not read, and why.
+    pub coverage: Vec<Gap>,
+    pub stats: Stats,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+impl Tool {
+    pub fn this() -> Tool {
+        Tool {
+            name: "coldscan",
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+/// What the collection cost.
+#[derive(Debug, Serialize)]
+pub struct Stats {
+    pub wall_ms: u64,
+    /// Bytes read from the image file by the collectors.
+    pub bytes_read: u64,
+    pub entries_walked: u64,
+}
