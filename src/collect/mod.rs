@@ -5,6 +5,7 @@
 
 pub mod files;
 pub mod image_facts;
+pub mod image_files;
 pub mod ledger;
 pub mod os;
 mod telemetry;
