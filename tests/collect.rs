@@ -51,16 +51,27 @@ fn debian_gpt_image() {
         .iter()
         .find(|e| e["path"] == "/etc/shadow")
         .unwrap();
-    assert_eq!((shadow["mode"].as_str(), shadow["gid"].as_u64()), (Some("0640"), Some(42)));
+    assert_eq!(
+        (shadow["mode"].as_str(), shadow["gid"].as_u64()),
+        (Some("0640"), Some(42))
+    );
     let bin = files["system_dirs"]
         .as_array()
         .unwrap()
         .iter()
         .find(|e| e["path"] == "/bin")
         .unwrap();
-    assert_eq!((bin["type"].as_str(), bin["target"].as_str()), (Some("symlink"), Some("usr/bin")));
+    assert_eq!(
+        (bin["type"].as_str(), bin["target"].as_str()),
+        (Some("symlink"), Some("usr/bin"))
+    );
     assert!(files["entries_walked"].as_u64().unwrap() > 400);
-    assert_eq!(t["coverage"].as_array().unwrap().len(), 0, "{}", t["coverage"]);
+    assert_eq!(
+        t["coverage"].as_array().unwrap().len(),
+        0,
+        "{}",
+        t["coverage"]
+    );
     assert!(t["stats"]["bytes_read"].as_u64().unwrap() > 0);
 }
 
@@ -86,7 +97,12 @@ fn output_file_and_damaged_images() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("t.json");
     let img = fixture("gpt-linux");
-    let r = coldscan(&["collect", img.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let r = coldscan(&[
+        "collect",
+        img.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert!(r.status.success());
     let v: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(v["os"]["id"], "debian");
@@ -98,4 +114,37 @@ fn output_file_and_damaged_images() {
     let t = collect("truncated");
     assert_eq!(t["os"]["id"], "debian");
     assert!(!t["image"]["unreadable"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn packages_and_accounts_of_the_debian_image() {
+    let img = fixture("gpt-linux");
+    let out = coldscan(&["collect", img.to_str().unwrap()]);
+    assert!(out.status.success());
+    // Password hashes never leave the image: the fixture's shadow holds a
+    // yescrypt field for alice.
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !text.contains("$y$"),
+        "a password hash leaked into the telemetry"
+    );
+    let t: Value = serde_json::from_str(&text).unwrap();
+    let items = t["packages"]["items"].as_array().unwrap();
+    let names: Vec<&str> = items.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["base-files", "sudo", "openssl"]);
+    for p in items {
+        assert_eq!(p["ecosystem"], "Debian:12");
+        assert_eq!(p["evidence"]["file"], "/var/lib/dpkg/status");
+    }
+    assert_eq!(items[2]["source_name"], "openssl");
+    assert_eq!(t["packages"]["databases"][0]["kind"], "dpkg");
+    // No OpenSSH server in this image: no sshd section, and no gap for it.
+    assert!(t["config"]["sshd"].is_null());
+    let users = t["config"]["accounts"]["users"].as_array().unwrap();
+    assert!(users
+        .iter()
+        .any(|u| u["name"] == "alice" && u["uid"] == 1000));
+    let fstab = t["config"]["fstab"].as_array().unwrap();
+    assert_eq!(fstab[1]["mount_point"], "/var");
+    assert_eq!(fstab[1]["options"], "defaults,nodev,nosuid");
 }

@@ -19,9 +19,7 @@ impl ConfigFiles for ImageFiles<'_> {
     fn read(&self, path: &str) -> Option<Result<Vec<u8>, String>> {
         match self.root.read_file(path.as_bytes(), MAX_CONFIG_BYTES) {
             Ok(b) => Some(Ok(b)),
-            Err(e) if matches!(e.inner(), FsError::NotFound(_) | FsError::NotADirectory(_)) => {
-                None
-            }
+            Err(e) if matches!(e.inner(), FsError::NotFound(_) | FsError::NotADirectory(_)) => None,
             Err(e) => Some(Err(e.to_string())),
         }
     }
@@ -36,9 +34,7 @@ impl ConfigFiles for ImageFiles<'_> {
                 names.sort();
                 Some(Ok(names))
             }
-            Err(e) if matches!(e.inner(), FsError::NotFound(_) | FsError::NotADirectory(_)) => {
-                None
-            }
+            Err(e) if matches!(e.inner(), FsError::NotFound(_) | FsError::NotADirectory(_)) => None,
             Err(e) => Some(Err(e.to_string())),
         }
     }

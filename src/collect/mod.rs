@@ -3,11 +3,14 @@
 //! Collectors run in parallel and record what they could not read in the
 //! shared coverage ledger.
 
+pub mod binaries;
+pub mod config;
 pub mod files;
 pub mod image_facts;
 pub mod image_files;
 pub mod ledger;
 pub mod os;
+pub mod packages;
 mod telemetry;
 
 use std::time::Instant;
@@ -31,9 +34,27 @@ pub fn collect(image: &Image, opts: CollectOptions) -> Result<Telemetry, ImageEr
     let root = image.rootfs()?;
     let ledger = Ledger::default();
     let bytes_before = image.bytes_read();
-    let (os, (files, _candidates)) = rayon::join(
-        || os::collect(root, &ledger),
+    // The OS and package databases, the configuration, and the tree walk
+    // run side by side; binaries need the walk's candidates and the
+    // packages' file lists.
+    let ((os, packages), (files, candidates)) = rayon::join(
+        || {
+            let os = os::collect(root, &ledger);
+            let packages = packages::collect(root, &os, &ledger);
+            (os, packages)
+        },
         || files::collect(root, &ledger),
+    );
+    let (config, binaries) = rayon::join(
+        || {
+            // Debian/Ubuntu/Alpine: openssh-server; RPM distributions and
+            // SUSE: openssh-server or openssh.
+            let openssh = packages
+                .version_of("openssh-server")
+                .or_else(|| packages.version_of("openssh"));
+            config::collect(root, openssh, &image.mount_plan, &ledger)
+        },
+        || binaries::collect(root, &candidates, &packages.owners(), &ledger),
     );
     let mut image_facts = ImageFacts::of(image);
     if opts.hash_image {
@@ -58,7 +79,10 @@ pub fn collect(image: &Image, opts: CollectOptions) -> Result<Telemetry, ImageEr
         ),
         image: image_facts,
         os,
+        packages,
+        config,
         files,
+        binaries,
         coverage: ledger.into_sorted(),
         stats,
     })

@@ -3,10 +3,13 @@
 
 use serde::Serialize;
 
+use super::binaries::Binary;
+use super::config::ConfigFacts;
 use super::files::FilesFacts;
 use super::image_facts::ImageFacts;
 use super::ledger::Gap;
 use super::os::OsFacts;
+use super::packages::PackagesFacts;
 
 /// Bumped on any incompatible change of the document's shape.
 pub const SCHEMA_VERSION: &str = "1";
@@ -19,7 +22,10 @@ pub struct Telemetry {
     pub collected_at: String,
     pub image: ImageFacts,
     pub os: OsFacts,
+    pub packages: PackagesFacts,
+    pub config: ConfigFacts,
     pub files: FilesFacts,
+    pub binaries: Vec<Binary>,
     /// Everything the collectors could not read, and why.
     pub coverage: Vec<Gap>,
     pub stats: Stats,

@@ -7,3 +7,12 @@ mod sourced;
 
 pub use files::{ConfigFiles, MemFiles};
 pub use sourced::Sourced;
+pub mod accounts;
+pub mod kernel_cmdline;
+pub mod login_defs;
+pub mod pam;
+pub mod pwquality;
+pub mod services;
+pub mod sshd;
+pub mod sudoers;
+pub mod sysctl;

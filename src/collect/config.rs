@@ -1,0 +1,81 @@
+//! The machine's configuration, each value with the file and line it came
+//! from: sshd (effective, with the installed OpenSSH's defaults), PAM
+//! stacks, login.defs, pwquality, sysctl, kernel command line, services,
+//! accounts (never password hashes), sudoers, and fstab.
+
+use coldscan_config::{
+    accounts, kernel_cmdline, login_defs, pam, pwquality, services, sshd, sudoers, sysctl,
+};
+use coldscan_fs::rootfs::{PlannedMount, RootFs};
+use serde::Serialize;
+
+use super::image_files::ImageFiles;
+use super::ledger::Ledger;
+
+#[derive(Debug, Serialize)]
+pub struct ConfigFacts {
+    /// Version of the installed OpenSSH server package the defaults are for.
+    pub openssh_version: Option<String>,
+    /// `null` when the image has neither `/etc/ssh/sshd_config` nor an
+    /// OpenSSH server package: there is no sshd to describe.
+    pub sshd: Option<sshd::SshdConfig>,
+    pub pam: pam::PamConfig,
+    pub login_defs: login_defs::LoginDefs,
+    pub pwquality: pwquality::PwQuality,
+    pub sysctl: sysctl::Sysctl,
+    pub kernel_cmdline: kernel_cmdline::KernelCmdline,
+    pub systemd: services::Units,
+    pub inetd: services::Inetd,
+    pub accounts: accounts::Accounts,
+    pub sudoers: sudoers::Sudoers,
+    /// `/etc/fstab` lines with their options and what each mounted.
+    pub fstab: Vec<PlannedMount>,
+}
+
+/// Reads every configuration family. Parsers never fail; what they could
+/// not read is in their own `problems`, copied into the ledger here.
+pub fn collect(
+    root: &RootFs,
+    openssh_version: Option<&str>,
+    fstab: &[PlannedMount],
+    ledger: &Ledger,
+) -> ConfigFacts {
+    let files = ImageFiles { root };
+    let links = |p: &str| files.link_target(p);
+    let has_sshd = openssh_version.is_some() || root.metadata(b"/etc/ssh/sshd_config").is_ok();
+    let facts = ConfigFacts {
+        openssh_version: openssh_version.map(str::to_string),
+        sshd: has_sshd.then(|| sshd::effective(&files, openssh_version)),
+        pam: pam::stacks(&files),
+        login_defs: login_defs::parse(&files),
+        pwquality: pwquality::parse(&files),
+        sysctl: sysctl::effective(&files),
+        kernel_cmdline: kernel_cmdline::parse(&files),
+        systemd: services::systemd_units(&files, &links),
+        inetd: services::inetd(&files),
+        accounts: accounts::parse(&files),
+        sudoers: sudoers::parse(&files),
+        fstab: fstab.to_vec(),
+    };
+    if let Some(sshd) = &facts.sshd {
+        for p in &sshd.problems {
+            ledger.add("sshd configuration", p.clone());
+        }
+    }
+    for (what, problems) in [
+        ("PAM configuration", &facts.pam.problems),
+        ("login.defs", &facts.login_defs.problems),
+        ("pwquality", &facts.pwquality.problems),
+        ("sysctl", &facts.sysctl.problems),
+        ("kernel command line", &facts.kernel_cmdline.problems),
+        ("systemd units", &facts.systemd.problems),
+        ("inetd/xinetd", &facts.inetd.problems),
+        ("accounts", &facts.accounts.problems),
+        ("sudoers", &facts.sudoers.problems),
+    ] {
+        for p in problems {
+            ledger.add(what, p.clone());
+        }
+    }
+    facts
+}
