@@ -105,6 +105,8 @@ const TOOLS: &[(&str, &str)] = &[
     ("ntfsls", "ntfs-3g"),
     ("ntfscat", "ntfs-3g"),
     ("cc", "gcc"),
+    ("gcc", "gcc"),
+    ("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64"),
     ("dd", "coreutils"),
     ("truncate", "coreutils"),
     ("sha256sum", "coreutils"),
@@ -157,6 +159,11 @@ fn tool_versions(path: &OsString) -> String {
         ("sfdisk", &["--version"]),
         ("fdisk", &["--version"]),
         ("mkntfs", &["--version"]),
+        ("gcc", &["--version"]),
+        ("ld", &["--version"]),
+        ("ldd", &["--version"]),
+        ("x86_64-w64-mingw32-gcc", &["--version"]),
+        ("x86_64-w64-mingw32-ld", &["--version"]),
     ];
     let mut out = String::new();
     for (tool, args) in probes {
