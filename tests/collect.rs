@@ -148,3 +148,194 @@ fn packages_and_accounts_of_the_debian_image() {
     assert_eq!(fstab[1]["mount_point"], "/var");
     assert_eq!(fstab[1]["options"], "defaults,nodev,nosuid");
 }
+
+fn find<'a>(list: &'a Value, key: &str, value: &str) -> &'a Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e[key] == value)
+        .unwrap_or_else(|| panic!("no entry with {key} = {value} in {list}"))
+}
+
+#[test]
+fn debian_full_packages_binaries_and_configuration() {
+    let t = collect("debian-full");
+    assert_eq!(t["os"]["arch"], "x86_64");
+    assert_eq!(t["os"]["kernels"][0]["version"], "6.1.0-18-amd64");
+
+    // Packages: the three Source forms, and removed packages left out.
+    let items = &t["packages"]["items"];
+    let bash = find(items, "name", "bash");
+    assert_eq!(
+        (bash["version"].as_str(), bash["source_version"].as_str()),
+        (Some("5.2.15-2+b7"), Some("5.2.15-2"))
+    );
+    let bsdutils = find(items, "name", "bsdutils");
+    assert_eq!(bsdutils["source_name"], "util-linux");
+    assert_eq!(bsdutils["source_version"], "2.38.1-5+deb12u1");
+    assert!(items
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["status"] != "deinstall ok config-files"));
+
+    // Binaries: hardening facts and the owning package.
+    let bins = &t["binaries"];
+    let hardened = find(bins, "path", "/usr/bin/hardened");
+    assert_eq!(hardened["package"], "hardened-tools");
+    let h = &hardened["elf"];
+    assert_eq!(
+        (
+            h["nx"].as_bool(),
+            h["canary"].as_bool(),
+            h["pie"].as_bool(),
+            h["relro"].as_str(),
+            h["fortify"].as_bool()
+        ),
+        (Some(true), Some(true), Some(true), Some("full"), Some(true))
+    );
+    let w = &find(bins, "path", "/usr/bin/weak")["elf"];
+    assert_eq!(
+        (
+            w["nx"].as_bool(),
+            w["canary"].as_bool(),
+            w["pie"].as_bool(),
+            w["relro"].as_str()
+        ),
+        (Some(false), Some(false), Some(false), Some("none"))
+    );
+    assert_eq!(
+        find(bins, "path", "/usr/sbin/partial")["elf"]["relro"],
+        "partial"
+    );
+    assert_eq!(
+        find(bins, "path", "/usr/bin/static-tool")["elf"]["is_static"],
+        true
+    );
+    assert_eq!(
+        find(bins, "path", "/usr/sbin/sshd")["package"],
+        "openssh-server"
+    );
+
+    // sshd: the installed version's defaults, drop-ins with file and line.
+    let c = &t["config"];
+    assert_eq!(c["openssh_version"], "1:9.2p1-2+deb12u3");
+    let s = &c["sshd"]["settings"];
+    assert_eq!(s["passwordauthentication"][0]["value"], "yes");
+    assert_eq!(
+        s["passwordauthentication"][0]["file"],
+        "/etc/ssh/sshd_config.d/50-cloud-init.conf"
+    );
+    assert_eq!(s["permitrootlogin"][0]["file"], "(default)");
+    assert!(!c["sshd"]["matches"].as_array().unwrap().is_empty());
+    // PAM, password policy, sysctl, kernel command line.
+    assert!(c["pam"]["stacks"]["passwd"]
+        .to_string()
+        .contains("pam_pwquality"));
+    assert_eq!(
+        c["login_defs"]["entries"]["PASS_MAX_DAYS"]["value"],
+        "99999"
+    );
+    assert_eq!(c["pwquality"]["entries"]["minlen"]["value"], "14");
+    let aslr = &c["sysctl"]["entries"]["kernel.randomize_va_space"];
+    assert_eq!(
+        (
+            aslr["value"]["value"].as_str(),
+            aslr["value"]["file"].as_str()
+        ),
+        (Some("2"), Some("/etc/sysctl.d/99-hardening.conf"))
+    );
+    assert_eq!(aslr["overridden"][0]["value"], "1");
+    assert!(c["kernel_cmdline"].to_string().contains("noexec=off"));
+    // Services and accounts.
+    assert!(c["systemd"]["enabled"].to_string().contains("ssh.service"));
+    assert!(c["systemd"]["masked"]
+        .to_string()
+        .contains("debug-shell.service"));
+    assert_eq!(c["inetd"]["services"][0]["name"], "telnet");
+    let shadow = c["accounts"]["shadow"].as_array().unwrap();
+    let state = |n: &str| {
+        shadow.iter().find(|e| e["name"] == n).unwrap()["state"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(state("alice"), "set");
+    assert_eq!(state("bob"), "empty");
+    assert_eq!(state("carol"), "locked");
+    assert!(c["sudoers"].to_string().contains("NOPASSWD"));
+    // Permissions.
+    let f = &t["files"];
+    assert!(paths(&f["suid_sgid"]).contains(&"/usr/bin/sudo"));
+    assert!(paths(&f["world_writable"]).contains(&"/usr/local/bin/world"));
+    assert!(paths(&f["system_writable_or_non_root"]).contains(&"/usr/lib/owned-by-user"));
+    let key = find(
+        &f["sensitive_files"],
+        "path",
+        "/etc/ssh/ssh_host_ed25519_key",
+    );
+    assert_eq!(key["mode"], "0600");
+}
+
+#[test]
+fn rpm_and_apk_images() {
+    let t = collect("alma9-rpm");
+    assert_eq!(
+        t["packages"]["databases"].as_array().unwrap().len(),
+        1,
+        "the sysimage link is read once"
+    );
+    assert_eq!(t["packages"]["databases"][0]["kind"], "rpm-sqlite");
+    let hello = find(&t["packages"]["items"], "name", "hello");
+    assert_eq!(hello["version"], "2:1.0-1.el9");
+    assert_eq!(hello["ecosystem"], "AlmaLinux:9");
+    assert!(t["config"]["kernel_cmdline"]
+        .to_string()
+        .contains("crashkernel=auto"));
+
+    let t = collect("centos7-bdb");
+    assert_eq!(
+        (t["os"]["id"].as_str(), t["os"]["version_id"].as_str()),
+        (Some("centos"), Some("7.9.2009"))
+    );
+    assert_eq!(t["os"]["release_file"], "/etc/redhat-release");
+    assert_eq!(t["packages"]["databases"][0]["kind"], "rpm-bdb");
+    assert_eq!(t["packages"]["items"].as_array().unwrap().len(), 3);
+
+    let t = collect("alpine-apk");
+    let crypto = find(&t["packages"]["items"], "name", "libcrypto3");
+    assert_eq!(crypto["source_name"], "openssl");
+    assert_eq!(crypto["ecosystem"], "Alpine:v3.19");
+    assert_eq!(
+        find(&t["binaries"], "path", "/bin/busybox")["package"],
+        "busybox"
+    );
+}
+
+#[test]
+fn windows_pe_files() {
+    let t = collect("ntfs-pe");
+    assert_eq!(
+        (t["os"]["family"].as_str(), t["os"]["arch"].as_str()),
+        (Some("windows"), Some("x86_64"))
+    );
+    let bins = &t["binaries"];
+    let h = &find(bins, "path", "/Windows/System32/hardened.exe")["pe"];
+    assert_eq!(
+        (
+            h["nx_compat"].as_bool(),
+            h["dynamic_base"].as_bool(),
+            h["high_entropy_va"].as_bool()
+        ),
+        (Some(true), Some(true), Some(true))
+    );
+    let l = &find(bins, "path", "/Windows/System32/legacy.exe")["pe"];
+    assert_eq!(
+        (l["nx_compat"].as_bool(), l["dynamic_base"].as_bool()),
+        (Some(false), Some(false))
+    );
+    assert_eq!(
+        find(bins, "path", "/Windows/System32/helper.dll")["pe"]["is_dll"],
+        true
+    );
+}

@@ -32,6 +32,21 @@ pub struct ConfigFacts {
     pub fstab: Vec<PlannedMount>,
 }
 
+/// Which program applies sysctl settings at boot on this machine: with
+/// systemd it is systemd-sysctl (which reaches /etc/sysctl.conf only through
+/// the 99-sysctl.conf link), without it `sysctl --system` from procps (which
+/// reads /etc/sysctl.conf last).
+fn sysctl_applier(root: &RootFs) -> sysctl::Applier {
+    let systemd = ["/usr/lib/systemd/systemd-sysctl", "/lib/systemd/systemd-sysctl"]
+        .iter()
+        .any(|p| root.metadata(p.as_bytes()).is_ok());
+    if systemd {
+        sysctl::Applier::Systemd
+    } else {
+        sysctl::Applier::ProcpsSystem
+    }
+}
+
 /// Reads every configuration family. Parsers never fail; what they could
 /// not read is in their own `problems`, copied into the ledger here.
 pub fn collect(
@@ -49,7 +64,7 @@ pub fn collect(
         pam: pam::stacks(&files),
         login_defs: login_defs::parse(&files),
         pwquality: pwquality::parse(&files),
-        sysctl: sysctl::effective(&files),
+        sysctl: sysctl::effective_with(&files, sysctl_applier(root)),
         kernel_cmdline: kernel_cmdline::parse(&files),
         systemd: services::systemd_units(&files, &links),
         inetd: services::inetd(&files),
