@@ -150,6 +150,109 @@ fn build_image(root: &Path, tool_path: &std::ffi::OsString) -> Result<PathBuf> {
     Ok(image)
 }
 
+/// Measures one command: warm runs (after a warm-up) and, if allowed,
+/// cold runs; returns its table row.
+fn row(name: &str, argv: &[String], runs: usize, cold: bool) -> Result<String> {
+    measure(argv)?; // warm-up
+    let samples: Vec<Sample> = (0..runs).map(|_| measure(argv)).collect::<Result<_>>()?;
+    let wall = median(samples.iter().map(|s| s.wall_s).collect());
+    let cold_wall = if cold {
+        let mut v = Vec::new();
+        for _ in 0..runs {
+            drop_caches();
+            v.push(measure(argv)?.wall_s);
+        }
+        format!("{:.2}", median(v))
+    } else {
+        "-".to_string()
+    };
+    let rss = samples.iter().map(|s| s.max_rss_kib).max().unwrap_or(0);
+    let rchar = samples.iter().map(|s| s.rchar).max().unwrap_or(0);
+    let line = format!(
+        "| `{name}` | {wall:.2} | {cold_wall} | {:.1} | {rchar} ({:.1} MiB) |\n",
+        rss as f64 / 1024.0,
+        rchar as f64 / (1 << 20) as f64
+    );
+    eprint!("{line}");
+    Ok(line)
+}
+
+/// A number after `"key": ` in JSON text (first occurrence).
+fn json_number(text: &str, key: &str) -> Option<u64> {
+    let at = text.find(&format!("\"{key}\": "))? + key.len() + 4;
+    text[at..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// `coldscan collect` next to dissect's `target-query -f dpkg.status` and
+/// `checksec --dir`, plus what collect read relative to the image's
+/// allocated bytes.
+fn collect_section(
+    coldscan: &str,
+    img: &str,
+    image: &Path,
+    root: &Path,
+    runs: usize,
+    cold: bool,
+) -> Result<String> {
+    let mut out = String::from(
+        "\n## collect\n\n| command | warm wall (s) | cold wall (s) | peak RSS (MiB) | bytes read (rchar) |\n|---|---|---|---|---|\n",
+    );
+    let doc = std::env::temp_dir().join("coldscan-bench-telemetry.json");
+    let collect = vec![
+        coldscan.to_string(),
+        "collect".into(),
+        img.to_string(),
+        "-o".into(),
+        doc.display().to_string(),
+    ];
+    out.push_str(&row("coldscan collect", &collect, runs, cold)?);
+    let tq = Command::new("sh")
+        .args(["-c", "command -v target-query"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    if tq.is_empty() {
+        out.push_str("| `target-query -f dpkg.status` | not installed (pip install dissect) | | | |\n");
+    } else {
+        let argv = vec![tq, "-q".into(), "-f".into(), "dpkg.status".into(), img.to_string()];
+        out.push_str(&row("target-query -f dpkg.status (dissect, packages only)", &argv, runs, cold)?);
+    }
+    // checksec reads a directory on the host: the tree the image was built from.
+    let tree = root.join("target/bench/rootfs/usr/bin");
+    let checksec = ["/usr/bin/checksec", "/usr/local/bin/checksec"]
+        .iter()
+        .find(|p| Path::new(p).exists());
+    match (checksec, tree.exists()) {
+        (Some(cs), true) => {
+            // checksec is slow (seconds per file): one warm run only.
+            let argv = vec![
+                cs.to_string(),
+                format!("--dir={}", tree.display()),
+                "--output=json".into(),
+            ];
+            out.push_str(&row("checksec --dir=/usr/bin (host copy of the tree, binaries of /usr/bin only)", &argv, 1, false)?);
+        }
+        _ => out.push_str("| `checksec --dir` | not run (needs checksec and target/bench/rootfs) | | | |\n"),
+    }
+    let text = std::fs::read_to_string(&doc).map_err(|e| e.to_string())?;
+    let bytes_read = json_number(&text, "bytes_read").unwrap_or(0);
+    let used = json_number(&text, "used_bytes").unwrap_or(0);
+    let packages = text.matches("\"ecosystem\":").count();
+    let binaries = text.matches("\"format\":").count();
+    let _ = image;
+    out.push_str(&format!(
+        "\ncollect read {bytes_read} bytes from the image ({:.1} MiB), {:.1}% of the {used} allocated bytes; \
+         it listed {packages} packages and {binaries} ELF/PE files.\n",
+        bytes_read as f64 / (1 << 20) as f64,
+        if used > 0 { bytes_read as f64 * 100.0 / used as f64 } else { 0.0 }
+    ));
+    Ok(out)
+}
+
 /// `cargo xtask bench [--image PATH] [--runs N]`.
 pub fn bench(args: &[&str], root: &Path, tool_path: &std::ffi::OsString) -> Result<()> {
     let mut image = None;
@@ -248,29 +351,12 @@ pub fn bench(args: &[&str], root: &Path, tool_path: &std::ffi::OsString) -> Resu
         if cold { "" } else { " (not measured: writing /proc/sys/vm/drop_caches needs root)" }
     );
     for (name, argv) in &cases {
-        measure(argv)?; // warm-up
-        let samples: Vec<Sample> = (0..runs).map(|_| measure(argv)).collect::<Result<_>>()?;
-        let wall = median(samples.iter().map(|s| s.wall_s).collect());
-        let cold_wall = if cold {
-            let mut v = Vec::new();
-            for _ in 0..runs {
-                drop_caches();
-                v.push(measure(argv)?.wall_s);
-            }
-            format!("{:.2}", median(v))
-        } else {
-            "-".to_string()
-        };
-        let rss = samples.iter().map(|s| s.max_rss_kib).max().unwrap_or(0);
-        let rchar = samples.iter().map(|s| s.rchar).max().unwrap_or(0);
-        let line = format!(
-            "| `{name}` | {wall:.2} | {cold_wall} | {:.1} | {rchar} ({:.1} MiB) |\n",
-            rss as f64 / 1024.0,
-            rchar as f64 / (1 << 20) as f64
-        );
-        eprint!("{line}");
-        report.push_str(&line);
+        report.push_str(&row(name, argv, runs, cold)?);
     }
+
+    // Collection: coldscan collect against dissect (packages) and checksec
+    // (binaries), the peers named for each part.
+    report.push_str(&collect_section(&coldscan, &img, &image, root, runs, cold)?);
 
     // The same image, checked entry by entry against debugfs.
     let diff = Command::new("cargo")
