@@ -8,6 +8,7 @@ use coldscan_binfmt::{
     elf_hardening, identify, pe_hardening, ElfFacts, Format, PeFacts, RangeSource,
 };
 use coldscan_fs::rootfs::{Loc, RootFs};
+use coldscan_fs::{decode_capability, FileCapability};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -27,6 +28,9 @@ pub struct Binary {
     pub gid: Option<u32>,
     pub size: u64,
     pub partition: Option<u32>,
+    /// File capabilities (`security.capability`), when the file has them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<FileCapability>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub elf: Option<ElfFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -95,7 +99,29 @@ pub fn collect(
                     }
                 },
             };
+            // Capabilities matter on executables only: one more inode read each.
+            let capabilities = if format == Format::Elf {
+                match root.fs(c.loc).xattrs(c.loc.node) {
+                    Ok(attrs) => attrs
+                        .iter()
+                        .find(|a| a.name == b"security.capability")
+                        .and_then(|a| {
+                            let decoded = decode_capability(&a.value);
+                            if decoded.is_none() {
+                                ledger.add(&path, "security.capability attribute not decodable");
+                            }
+                            decoded
+                        }),
+                    Err(e) => {
+                        ledger.add(&path, format!("extended attributes: {e}"));
+                        None
+                    }
+                }
+            } else {
+                None
+            };
             Some(Binary {
+                capabilities,
                 package: owners.get(path.as_str()).map(|s| s.to_string()),
                 path,
                 format,

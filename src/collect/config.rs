@@ -37,9 +37,12 @@ pub struct ConfigFacts {
 /// the 99-sysctl.conf link), without it `sysctl --system` from procps (which
 /// reads /etc/sysctl.conf last).
 fn sysctl_applier(root: &RootFs) -> sysctl::Applier {
-    let systemd = ["/usr/lib/systemd/systemd-sysctl", "/lib/systemd/systemd-sysctl"]
-        .iter()
-        .any(|p| root.metadata(p.as_bytes()).is_ok());
+    let systemd = [
+        "/usr/lib/systemd/systemd-sysctl",
+        "/lib/systemd/systemd-sysctl",
+    ]
+    .iter()
+    .any(|p| root.metadata(p.as_bytes()).is_ok());
     if systemd {
         sysctl::Applier::Systemd
     } else {

@@ -216,10 +216,23 @@ fn collect_section(
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
     if tq.is_empty() {
-        out.push_str("| `target-query -f dpkg.status` | not installed (pip install dissect) | | | |\n");
+        out.push_str(
+            "| `target-query -f dpkg.status` | not installed (pip install dissect) | | | |\n",
+        );
     } else {
-        let argv = vec![tq, "-q".into(), "-f".into(), "dpkg.status".into(), img.to_string()];
-        out.push_str(&row("target-query -f dpkg.status (dissect, packages only)", &argv, runs, cold)?);
+        let argv = vec![
+            tq,
+            "-q".into(),
+            "-f".into(),
+            "dpkg.status".into(),
+            img.to_string(),
+        ];
+        out.push_str(&row(
+            "target-query -f dpkg.status (dissect, packages only)",
+            &argv,
+            runs,
+            cold,
+        )?);
     }
     // checksec reads a directory on the host: the tree the image was built from.
     let tree = root.join("target/bench/rootfs/usr/bin");
@@ -234,9 +247,16 @@ fn collect_section(
                 format!("--dir={}", tree.display()),
                 "--output=json".into(),
             ];
-            out.push_str(&row("checksec --dir=/usr/bin (host copy of the tree, binaries of /usr/bin only)", &argv, 1, false)?);
+            out.push_str(&row(
+                "checksec --dir=/usr/bin (host copy of the tree, binaries of /usr/bin only)",
+                &argv,
+                1,
+                false,
+            )?);
         }
-        _ => out.push_str("| `checksec --dir` | not run (needs checksec and target/bench/rootfs) | | | |\n"),
+        _ => out.push_str(
+            "| `checksec --dir` | not run (needs checksec and target/bench/rootfs) | | | |\n",
+        ),
     }
     let text = std::fs::read_to_string(&doc).map_err(|e| e.to_string())?;
     let bytes_read = json_number(&text, "bytes_read").unwrap_or(0);

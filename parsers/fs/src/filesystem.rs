@@ -1,5 +1,5 @@
 use crate::error::{FsError, Result};
-use crate::types::{DirEntry, FsInfo, Metadata, NodeId};
+use crate::types::{DirEntry, FsInfo, Metadata, NodeId, Xattr};
 
 /// A read-only filesystem addressed by node (inode / MFT record) number.
 ///
@@ -29,6 +29,12 @@ pub trait FileSystem: Send + Sync {
 
     /// Target of a symbolic link, as raw bytes.
     fn read_link(&self, node: NodeId) -> Result<Vec<u8>>;
+
+    /// Extended attributes (file capabilities, ACLs, SELinux labels). The
+    /// default is none: filesystems without POSIX xattrs.
+    fn xattrs(&self, _node: NodeId) -> Result<Vec<Xattr>> {
+        Ok(Vec::new())
+    }
 }
 
 /// Reads a whole file, refusing files larger than `limit` bytes so a hostile

@@ -5,6 +5,7 @@
 //! Parsers here return facts (modes, owners, contents); they never judge.
 #![forbid(unsafe_code)]
 
+mod capability;
 mod error;
 pub mod ext4;
 mod filesystem;
@@ -14,8 +15,9 @@ mod open;
 pub mod rootfs;
 mod types;
 
+pub use capability::{decode_capability, FileCapability};
 pub use error::FsError;
 pub use filesystem::{read_all, FileSystem};
 pub use open::open_filesystem;
 pub use rootfs::{Mount, RootFs};
-pub use types::{DirEntry, FileType, FsInfo, Metadata, NodeId, Timestamp};
+pub use types::{DirEntry, FileType, FsInfo, Metadata, NodeId, Timestamp, Xattr};

@@ -100,3 +100,12 @@ pub struct FsInfo {
     /// could not be replayed, a truncated volume): the coverage ledger.
     pub problems: Vec<String>,
 }
+
+/// One extended attribute with its full name, e.g. `security.capability`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Xattr {
+    pub name: Vec<u8>,
+    pub value: Vec<u8>,
+    /// Set when the value lives in a separate inode (`ea_inode` feature).
+    pub value_inode: Option<u64>,
+}

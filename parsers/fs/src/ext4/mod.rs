@@ -345,7 +345,7 @@ impl Ext4 {
 
     /// All extended attributes of a node (values stored in separate inodes
     /// are left empty with `value_inode` set).
-    pub fn xattrs(&self, node: NodeId) -> Result<Vec<Xattr>> {
+    pub fn all_xattrs(&self, node: NodeId) -> Result<Vec<Xattr>> {
         let inode = self.inode(node)?;
         let mut out = Vec::new();
         xattr::in_inode(&inode.extra, inode.extra_isize(), node, &mut out)?;
@@ -453,6 +453,10 @@ impl FileSystem for Ext4 {
             )));
         }
         self.read_inode_data(&inode, offset, buf)
+    }
+
+    fn xattrs(&self, node: NodeId) -> Result<Vec<Xattr>> {
+        self.all_xattrs(node)
     }
 
     fn read_link(&self, node: NodeId) -> Result<Vec<u8>> {

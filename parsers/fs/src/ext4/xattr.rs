@@ -5,17 +5,9 @@
 
 use crate::error::{FsError, Result};
 use crate::le::{u16_at, u32_at, u8_at};
+pub use crate::types::Xattr;
 
 const MAGIC: u32 = 0xEA02_0000;
-
-/// One extended attribute with its full name, e.g. `security.capability`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Xattr {
-    pub name: Vec<u8>,
-    pub value: Vec<u8>,
-    /// Set when the value lives in a separate inode (`ea_inode` feature).
-    pub value_inode: Option<u64>,
-}
 
 fn prefix(index: u8) -> &'static [u8] {
     match index {
