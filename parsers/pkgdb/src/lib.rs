@@ -28,6 +28,7 @@ pub mod apk;
 pub mod dpkg;
 pub mod rpm;
 mod text;
+pub mod version;
 
 /// One installed binary package, as its database records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
