@@ -209,11 +209,7 @@ impl Image {
             hasher.update(&buf[..n]);
             offset += n as u64;
         }
-        Ok(hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect())
+        Ok(crate::escape::hex(&hasher.finalize()))
     }
 
     /// Bytes read from the image file so far.

@@ -92,8 +92,8 @@ pub fn collect(
                 Format::Pe => match pe_hardening(&src) {
                     Ok(f) => (None, Some(f)),
                     Err(e) => {
-                        // An MZ header alone is common (DOS stubs, data): only
-                        // note files that claim a PE name.
+                        // Candidates are executables or PE-named files, so an
+                        // MZ file that does not parse is worth a ledger entry.
                         ledger.add(&path, format!("PE: {e}"));
                         return None;
                     }

@@ -5,6 +5,7 @@ use coldscan_fs::rootfs::RootFs;
 use coldscan_fs::FileType;
 use serde::Serialize;
 
+use super::image_files::read_or_note;
 use super::ledger::Ledger;
 
 const SMALL_FILE: u64 = 64 << 10;
@@ -44,15 +45,8 @@ pub struct Kernel {
 
 /// Reads a small text file; `None` if it does not exist, ledger entry if
 /// it exists but cannot be read.
-pub(crate) fn read_text(root: &RootFs, path: &str, ledger: &Ledger) -> Option<String> {
-    match root.read_file(path.as_bytes(), SMALL_FILE) {
-        Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
-        Err(e) if matches!(e.inner(), coldscan_fs::FsError::NotFound(_)) => None,
-        Err(e) => {
-            ledger.add(path, e.to_string());
-            None
-        }
-    }
+fn read_text(root: &RootFs, path: &str, ledger: &Ledger) -> Option<String> {
+    read_or_note(root, path, SMALL_FILE, ledger).map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
 /// `KEY=value` lines of os-release, with shell quoting removed.

@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 
 use coldscan_fs::rootfs::RootFs;
-use coldscan_fs::FsError;
 use coldscan_pkgdb::{apk, dpkg, rpm, Listing, Package};
 use serde::Serialize;
 
+use super::image_files::read_or_note;
 use super::ledger::Ledger;
 use super::os::OsFacts;
 
@@ -85,17 +85,6 @@ pub fn ecosystem(os: &OsFacts) -> Option<String> {
     })
 }
 
-fn read(root: &RootFs, path: &str, limit: u64, ledger: &Ledger) -> Option<Vec<u8>> {
-    match root.read_file(path.as_bytes(), limit) {
-        Ok(b) => Some(b),
-        Err(e) if matches!(e.inner(), FsError::NotFound(_) | FsError::NotADirectory(_)) => None,
-        Err(e) => {
-            ledger.add(path, e.to_string());
-            None
-        }
-    }
-}
-
 fn note_skipped(listing: &Listing, ledger: &Ledger) {
     for s in &listing.skipped {
         let mut what = s.evidence.file.clone();
@@ -128,7 +117,7 @@ pub fn collect(root: &RootFs, os: &OsFacts, ledger: &Ledger) -> PackagesFacts {
     };
 
     // dpkg, and the distroless status.d form.
-    if let Some(bytes) = read(root, "/var/lib/dpkg/status", MAX_DB_BYTES, ledger) {
+    if let Some(bytes) = read_or_note(root, "/var/lib/dpkg/status", MAX_DB_BYTES, ledger) {
         add(
             "dpkg",
             "/var/lib/dpkg/status",
@@ -146,7 +135,7 @@ pub fn collect(root: &RootFs, os: &OsFacts, ledger: &Ledger) -> PackagesFacts {
         names.sort();
         for n in names {
             let path = format!("/var/lib/dpkg/status.d/{n}");
-            if let Some(bytes) = read(root, &path, MAX_LIST_BYTES, ledger) {
+            if let Some(bytes) = read_or_note(root, &path, MAX_LIST_BYTES, ledger) {
                 add(
                     "dpkg-status.d",
                     &path,
@@ -162,7 +151,7 @@ pub fn collect(root: &RootFs, os: &OsFacts, ledger: &Ledger) -> PackagesFacts {
         if p.files.is_empty() && p.evidence.file.starts_with("/var/lib/dpkg/") {
             for name in dpkg::list_file_names(p) {
                 let path = format!("/var/lib/dpkg/info/{name}");
-                if let Some(bytes) = read(root, &path, MAX_LIST_BYTES, ledger) {
+                if let Some(bytes) = read_or_note(root, &path, MAX_LIST_BYTES, ledger) {
                     p.files = dpkg::parse_list(&bytes);
                     break;
                 }
@@ -181,22 +170,22 @@ pub fn collect(root: &RootFs, os: &OsFacts, ledger: &Ledger) -> PackagesFacts {
         }
         seen.push(r.loc);
         let sqlite = format!("{dir}/rpmdb.sqlite");
-        if let Some(db) = read(root, &sqlite, MAX_DB_BYTES, ledger) {
-            let wal = read(root, &format!("{sqlite}-wal"), MAX_DB_BYTES, ledger);
+        if let Some(db) = read_or_note(root, &sqlite, MAX_DB_BYTES, ledger) {
+            let wal = read_or_note(root, &format!("{sqlite}-wal"), MAX_DB_BYTES, ledger);
             match rpm::sqlite::read(&db, wal.as_deref(), &sqlite) {
                 Ok(l) => add("rpm-sqlite", &sqlite, l, &mut facts, &mut all),
                 Err(e) => ledger.add(&sqlite, e.to_string()),
             }
         }
         let bdb = format!("{dir}/Packages");
-        if let Some(db) = read(root, &bdb, MAX_DB_BYTES, ledger) {
+        if let Some(db) = read_or_note(root, &bdb, MAX_DB_BYTES, ledger) {
             match rpm::bdb::read(&db, &bdb) {
                 Ok(l) => add("rpm-bdb", &bdb, l, &mut facts, &mut all),
                 Err(e) => ledger.add(&bdb, e.to_string()),
             }
         }
         let ndb = format!("{dir}/Packages.db");
-        if let Some(db) = read(root, &ndb, MAX_DB_BYTES, ledger) {
+        if let Some(db) = read_or_note(root, &ndb, MAX_DB_BYTES, ledger) {
             match rpm::ndb::read(&db, &ndb) {
                 Ok(l) => add("rpm-ndb", &ndb, l, &mut facts, &mut all),
                 Err(e) => ledger.add(&ndb, e.to_string()),
@@ -206,7 +195,7 @@ pub fn collect(root: &RootFs, os: &OsFacts, ledger: &Ledger) -> PackagesFacts {
 
     // apk (usr-merged Alpine keeps it under /usr/lib).
     for path in ["/lib/apk/db/installed", "/usr/lib/apk/db/installed"] {
-        if let Some(bytes) = read(root, path, MAX_DB_BYTES, ledger) {
+        if let Some(bytes) = read_or_note(root, path, MAX_DB_BYTES, ledger) {
             add(
                 "apk",
                 path,

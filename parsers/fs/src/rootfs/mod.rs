@@ -134,10 +134,18 @@ impl RootFs {
 
     /// The mount whose mount point is exactly `components`, if any (the
     /// last one listed wins).
-    fn mount_at(&self, components: &[Vec<u8>]) -> Option<usize> {
-        self.mounts
-            .iter()
-            .rposition(|m| !m.components.is_empty() && m.components == components)
+    /// `path` yields the `len` components of an absolute path; compared
+    /// in place, so resolving a path allocates nothing per component.
+    fn mount_at<'a>(
+        &self,
+        path: impl Iterator<Item = &'a Vec<u8>> + Clone,
+        len: usize,
+    ) -> Option<usize> {
+        self.mounts.iter().rposition(|m| {
+            !m.components.is_empty()
+                && m.components.len() == len
+                && m.components.iter().eq(path.clone())
+        })
     }
 
     /// Resolves `path` (relative paths start at `/`). With `follow_last`
@@ -211,10 +219,9 @@ impl RootFs {
                 mount: cur.mount,
                 node: entry.node,
             };
-            let mut names: Vec<Vec<u8>> = stack.iter().map(|s| s.0.clone()).collect();
-            names.push(comp.clone());
             if file_type == FileType::Dir {
-                if let Some(m) = self.mount_at(&names) {
+                let path = stack.iter().map(|s| &s.0).chain(std::iter::once(&comp));
+                if let Some(m) = self.mount_at(path, stack.len() + 1) {
                     loc = Loc {
                         mount: m,
                         node: self.mounts[m].fs.root(),
