@@ -11,7 +11,7 @@ use coldscan_disk::{
 };
 use coldscan_fs::rootfs::{assemble, PlannedMount, Volume};
 use coldscan_fs::{open_filesystem, FileSystem, FsInfo, RootFs};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A failure that stops work on an image. Its message names the image and
 /// the structure that failed.
@@ -23,7 +23,7 @@ pub struct ImageError {
 }
 
 /// Something the scan could not read, and why: nothing is skipped silently.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Unreadable {
     /// What was not read, e.g. `partition 3` or `/etc/fstab`.
     pub what: String,

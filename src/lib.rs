@@ -8,4 +8,5 @@ pub mod collect;
 pub mod escape;
 pub mod image;
 pub mod listing;
+pub mod rules;
 pub mod time;

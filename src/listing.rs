@@ -2,12 +2,12 @@
 //! text (with hostile bytes escaped) for terminals.
 
 use coldscan_fs::{FileType, Metadata};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::escape::{for_terminal, hex};
 
 /// A listed entry. POSIX fields are `null` where the filesystem has none.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Entry {
     /// Absolute path in the image (invalid UTF-8 replaced; see `path_hex`).
     pub path: String,

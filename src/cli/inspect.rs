@@ -73,7 +73,7 @@ fn render_text(r: &ImageFacts) -> String {
         if p.container {
             l.push_str("  (extended container)");
         }
-        if let Some(d) = p.detected {
+        if let Some(d) = &p.detected {
             l.push_str(&format!("  [{d}]"));
         }
         if p.root {

@@ -10,14 +10,14 @@ use coldscan_binfmt::{
 use coldscan_fs::rootfs::{Loc, RootFs};
 use coldscan_fs::{decode_capability, FileCapability};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::files::BinaryCandidate;
 use super::ledger::Ledger;
 use crate::listing::mode_string;
 
 /// One binary and its facts.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Binary {
     pub path: String,
     pub format: Format,

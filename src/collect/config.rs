@@ -7,12 +7,12 @@ use coldscan_config::{
     accounts, kernel_cmdline, login_defs, pam, pwquality, services, sshd, sudoers, sysctl,
 };
 use coldscan_fs::rootfs::{PlannedMount, RootFs};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::image_files::ImageFiles;
 use super::ledger::Ledger;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ConfigFacts {
     /// Version of the installed OpenSSH server package the defaults are for.
     pub openssh_version: Option<String>,

@@ -6,7 +6,7 @@
 
 use coldscan_fs::rootfs::{Loc, RootFs, WalkOptions};
 use coldscan_fs::{FileType, Metadata};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::ledger::Ledger;
 use crate::listing::Entry;
@@ -127,7 +127,7 @@ const BINARY_TREES: &[&str] = &[
 const MAX_LISTED: usize = 100_000;
 
 /// The permissions facts.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct FilesFacts {
     pub system_dirs: Vec<Entry>,
     pub sensitive_files: Vec<Entry>,

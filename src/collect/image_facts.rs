@@ -4,11 +4,11 @@
 use coldscan_disk::TableKind;
 use coldscan_fs::rootfs::PlannedMount;
 use coldscan_fs::FsInfo;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::image::{Image, Unreadable};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ImageFacts {
     pub path: String,
     pub size: u64,
@@ -27,7 +27,7 @@ pub struct ImageFacts {
     pub unreadable: Vec<Unreadable>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct PartitionFacts {
     pub index: u32,
     pub start: u64,
@@ -39,14 +39,14 @@ pub struct PartitionFacts {
     pub bootable: bool,
     pub container: bool,
     /// What the superblock magic says the volume holds.
-    pub detected: Option<&'static str>,
+    pub detected: Option<String>,
     /// Facts read from the filesystem, when it could be opened.
     pub filesystem: Option<FsInfo>,
     pub root: bool,
     pub problems: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct MountFacts {
     pub mount_point: String,
     pub partition: u32,
@@ -68,7 +68,7 @@ impl ImageFacts {
                     partuuid: p.partuuid.clone(),
                     bootable: p.bootable,
                     container: p.container,
-                    detected: p.filesystem.map(|k| k.name()),
+                    detected: p.filesystem.map(|k| k.name().to_string()),
                     filesystem: s.fs.as_ref().map(|fs| fs.info().clone()),
                     root: image.root_partition == Some(p.index),
                     problems: p.problems.clone(),

@@ -69,7 +69,7 @@ pub fn collect(image: &Image, opts: CollectOptions) -> Result<Telemetry, ImageEr
         entries_walked: files.entries_walked,
     };
     Ok(Telemetry {
-        schema_version: SCHEMA_VERSION,
+        schema_version: SCHEMA_VERSION.to_string(),
         tool: Tool::this(),
         collected_at: crate::time::rfc3339(
             std::time::SystemTime::now()

@@ -3,7 +3,7 @@
 
 use coldscan_fs::rootfs::RootFs;
 use coldscan_fs::FileType;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::image_files::read_or_note;
 use super::ledger::Ledger;
@@ -11,7 +11,7 @@ use super::ledger::Ledger;
 const SMALL_FILE: u64 = 64 << 10;
 
 /// Facts about the operating system.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct OsFacts {
     /// `linux`, `windows`, or `unknown`.
     pub family: String,
@@ -34,7 +34,7 @@ pub struct OsFacts {
 }
 
 /// An installed kernel, from `/boot` and/or `/lib/modules`.
-#[derive(Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Kernel {
     pub version: String,
     /// `/boot/vmlinuz-VERSION`, when present.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use coldscan_fs::rootfs::RootFs;
 use coldscan_pkgdb::{apk, dpkg, rpm, Listing, Package};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::image_files::read_or_note;
 use super::ledger::Ledger;
@@ -18,16 +18,16 @@ const MAX_DB_BYTES: u64 = 512 << 20;
 const MAX_LIST_BYTES: u64 = 16 << 20;
 
 /// A database that was found and read.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Database {
     /// `dpkg`, `dpkg-status.d`, `rpm-sqlite`, `rpm-bdb`, `rpm-ndb`, `apk`.
-    pub kind: &'static str,
+    pub kind: String,
     pub path: String,
     pub packages: usize,
 }
 
 /// One installed package with its ecosystem.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct InstalledPackage {
     #[serde(flatten)]
     pub package: Package,
@@ -35,7 +35,7 @@ pub struct InstalledPackage {
     pub ecosystem: Option<String>,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct PackagesFacts {
     pub databases: Vec<Database>,
     pub items: Vec<InstalledPackage>,
@@ -109,7 +109,7 @@ pub fn collect(root: &RootFs, os: &OsFacts, ledger: &Ledger) -> PackagesFacts {
                all: &mut Vec<Package>| {
         note_skipped(&listing, ledger);
         facts.databases.push(Database {
-            kind,
+            kind: kind.to_string(),
             path: path.to_string(),
             packages: listing.packages.len(),
         });

@@ -1,7 +1,7 @@
 //! The telemetry document: one per image, versioned, facts only.
 //! Its schema is described in docs/telemetry.md.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::binaries::Binary;
 use super::config::ConfigFacts;
@@ -14,9 +14,9 @@ use super::packages::PackagesFacts;
 /// Bumped on any incompatible change of the document's shape.
 pub const SCHEMA_VERSION: &str = "1";
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Telemetry {
-    pub schema_version: &'static str,
+    pub schema_version: String,
     pub tool: Tool,
     /// When the collection ran (RFC 3339, UTC).
     pub collected_at: String,
@@ -31,23 +31,23 @@ pub struct Telemetry {
     pub stats: Stats,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Tool {
-    pub name: &'static str,
-    pub version: &'static str,
+    pub name: String,
+    pub version: String,
 }
 
 impl Tool {
     pub fn this() -> Tool {
         Tool {
-            name: "coldscan",
-            version: env!("CARGO_PKG_VERSION"),
+            name: "coldscan".to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
         }
     }
 }
 
 /// What the collection cost.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Stats {
     pub wall_ms: u64,
     /// Bytes read from the image file by the collectors.

@@ -7,7 +7,7 @@
 //! Duplicate names and ids are kept as facts (every line becomes an entry);
 //! NIS compat lines (`+`, `-`, `+name`, `+@netgroup`) are listed separately.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{ConfigFiles, Sourced};
 
@@ -19,7 +19,7 @@ const MAX_BYTES: usize = 32 << 20;
 const MAX_ENTRIES: usize = 200_000;
 const MAX_MEMBERS: usize = 10_000;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub name: String,
     pub uid: Option<u32>,
@@ -36,7 +36,7 @@ pub struct User {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Group {
     pub name: String,
     pub gid: Option<u32>,
@@ -46,7 +46,7 @@ pub struct Group {
 }
 
 /// What the password field says, without the hash.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PasswordState {
     /// A usable hash.
@@ -59,7 +59,7 @@ pub enum PasswordState {
     NoPassword,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HashScheme {
     Md5,
@@ -76,7 +76,7 @@ pub enum HashScheme {
     None,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShadowEntry {
     pub name: String,
     pub state: PasswordState,
@@ -92,7 +92,7 @@ pub struct ShadowEntry {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GshadowEntry {
     pub name: String,
     pub state: PasswordState,
@@ -103,7 +103,7 @@ pub struct GshadowEntry {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Accounts {
     pub users: Vec<User>,
     pub groups: Vec<Group>,

@@ -20,7 +20,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{ConfigFiles, Sourced};
 
@@ -32,7 +32,7 @@ const MAX_VAR_LEN: usize = 64 * 1024;
 /// grubenv is a 1024-byte block; anything much larger is not one.
 const GRUBENV_MAX: usize = 64 * 1024;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GrubDefault {
     /// Files read (`/etc/default/grub`, `grub.d/*.cfg`), in order.
     pub files: Vec<String>,
@@ -40,7 +40,7 @@ pub struct GrubDefault {
     pub cmdline_linux_default: Vec<Sourced<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BootEntry {
     /// `grub.cfg` or `bls`.
     pub kind: String,
@@ -52,7 +52,7 @@ pub struct BootEntry {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KernelCmdline {
     pub grub_default: GrubDefault,
     pub entries: Vec<BootEntry>,

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{ConfigFiles, Sourced};
 
@@ -27,7 +27,7 @@ pub const MAX_STEPS: usize = 100_000;
 const MAX_PROBLEMS_PER_FILE: usize = 20;
 
 /// Every PAM stack of the machine.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PamConfig {
     /// Service name → its expanded stack.
     pub stacks: BTreeMap<String, PamStack>,
@@ -39,7 +39,7 @@ pub struct PamConfig {
 }
 
 /// One service's stack, includes expanded in place.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PamStack {
     pub service: String,
     /// The service file.
@@ -48,7 +48,7 @@ pub struct PamStack {
 }
 
 /// One module line of a stack.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PamRule {
     /// `auth`, `account`, `password` or `session` (lowercase).
     pub rule_type: String,
@@ -73,7 +73,7 @@ pub struct PamRule {
 }
 
 /// One module argument: `key=value` split at the first `=`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PamArg {
     /// The argument as written (brackets of `[...]` arguments removed).
     pub raw: String,
@@ -82,7 +82,7 @@ pub struct PamArg {
 }
 
 /// One step of an include chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PamInclude {
     /// `include`, `substack` or `@include`.
     pub kind: String,

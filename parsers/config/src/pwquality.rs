@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{ConfigFiles, Sourced};
 
@@ -23,7 +23,7 @@ const MAX_BYTES: usize = 1 << 20;
 const MAX_FILES: usize = 1000;
 const MAX_KEYS: usize = 10_000;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PwQuality {
     /// Files read, in the order they were applied.
     pub files: Vec<String>,

@@ -17,7 +17,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{ConfigFiles, Sourced};
 
@@ -52,7 +52,7 @@ fn is_unit_name(n: &str) -> bool {
         .any(|s| n.len() > s.len() && n.ends_with(s))
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnitFile {
     pub name: String,
     pub path: String,
@@ -60,7 +60,7 @@ pub struct UnitFile {
     pub link: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Enablement {
     /// The unit pulled in (name of the link).
     pub unit: String,
@@ -72,7 +72,7 @@ pub struct Enablement {
     pub link: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MaskedUnit {
     pub unit: String,
     pub path: String,
@@ -80,7 +80,7 @@ pub struct MaskedUnit {
     pub how: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Units {
     /// Enabled by the administrator: links under /etc/systemd/system.
     pub enabled: Vec<Enablement>,
@@ -202,7 +202,7 @@ pub fn systemd_units(files: &dyn ConfigFiles, links: &dyn Fn(&str) -> Option<Str
 
 // ---------------------------------------------------------------- inetd
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InetdService {
     pub name: String,
     /// `inetd` or `xinetd`.
@@ -220,7 +220,7 @@ pub struct InetdService {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inetd {
     pub inetd_conf_present: bool,
     pub xinetd_conf_present: bool,

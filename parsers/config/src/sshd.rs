@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{ConfigFiles, Sourced};
 
@@ -25,7 +25,7 @@ const MAX_PROBLEMS_PER_FILE: usize = 20;
 pub const MAX_FILE_BYTES: usize = 4 << 20;
 
 /// The effective sshd configuration.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SshdConfig {
     /// The OpenSSH version the defaults were taken for, as given.
     pub openssh_version: Option<String>,
@@ -44,7 +44,7 @@ pub struct SshdConfig {
 }
 
 /// One `Match` block: its criteria and the keyword lines under it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MatchBlock {
     /// The criteria as written after `Match`, tokens joined by one space.
     pub criteria: Sourced<String>,
@@ -54,7 +54,7 @@ pub struct MatchBlock {
 }
 
 /// A keyword line inside a `Match` block, value normalised like a global one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MatchLine {
     pub keyword: String,
     pub value: Sourced<String>,

@@ -12,7 +12,7 @@
 //!   alias kinds and user specifications are kept as written, split into
 //!   their parts; nothing is evaluated.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{ConfigFiles, Sourced};
 
@@ -23,7 +23,7 @@ const MAX_BYTES: usize = 4 << 20;
 const MAX_ITEMS: usize = 100_000;
 
 /// One `Defaults` parameter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Default {
     /// `""` for plain `Defaults`, else `@`, `:`, `!` or `>`.
     pub binding_kind: String,
@@ -40,7 +40,7 @@ pub struct Default {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alias {
     /// `User_Alias`, `Runas_Alias`, `Host_Alias` or `Cmnd_Alias`.
     pub kind: String,
@@ -50,7 +50,7 @@ pub struct Alias {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CmndSpec {
     /// `(users:groups)`: `None` when no Runas spec applies (root).
     pub runas_users: Option<Vec<String>>,
@@ -65,13 +65,13 @@ pub struct CmndSpec {
     pub negated: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Privilege {
     pub hosts: Vec<String>,
     pub commands: Vec<CmndSpec>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserSpec {
     pub users: Vec<String>,
     pub privileges: Vec<Privilege>,
@@ -79,7 +79,7 @@ pub struct UserSpec {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sudoers {
     /// Files read, in order.
     pub files: Vec<String>,

@@ -27,7 +27,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{ConfigFiles, Sourced};
 
@@ -45,7 +45,7 @@ const MAX_KEYS: usize = 20_000;
 const MAX_OVERRIDDEN: usize = 20_000;
 
 /// Which program's file order to follow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Applier {
     /// systemd-sysctl: only the `.d` directories (`/etc/sysctl.conf` only
@@ -56,7 +56,7 @@ pub enum Applier {
     ProcpsSystem,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SysctlEntry {
     /// Normalised key in dotted form (glob keys as written).
     pub key: String,
@@ -71,7 +71,7 @@ pub struct SysctlEntry {
 }
 
 /// A `.d` file hidden by a file of the same name in an earlier directory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Masked {
     pub path: String,
     pub by: String,
@@ -79,7 +79,7 @@ pub struct Masked {
     pub by_empty: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sysctl {
     pub applier: Applier,
     /// Files applied, in order (including empty ones).

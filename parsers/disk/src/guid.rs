@@ -34,6 +34,36 @@ impl serde::Serialize for Guid {
     }
 }
 
+impl std::str::FromStr for Guid {
+    type Err = String;
+
+    /// Parses the 8-4-4-4-12 form that `Display` writes.
+    fn from_str(text: &str) -> Result<Guid, String> {
+        let hex: Vec<u8> = text.bytes().filter(|&b| b != b'-').collect();
+        let groups: Vec<usize> = text.split('-').map(str::len).collect();
+        if hex.len() != 32 || groups != [8, 4, 4, 4, 12] {
+            return Err(format!("not a GUID: {text:?}"));
+        }
+        let mut be = [0u8; 16];
+        for (i, pair) in hex.chunks(2).enumerate() {
+            let pair = std::str::from_utf8(pair).map_err(|_| format!("not a GUID: {text:?}"))?;
+            be[i] = u8::from_str_radix(pair, 16).map_err(|_| format!("not a GUID: {text:?}"))?;
+        }
+        let mut raw = be;
+        raw[..4].reverse();
+        raw[4..6].reverse();
+        raw[6..8].reverse();
+        Ok(Guid(raw))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Guid {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Guid, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,5 +79,7 @@ mod tests {
             Guid(raw).to_string(),
             "0fc63daf-8483-4772-8e79-3d69d8477de4"
         );
+        assert_eq!("0fc63daf-8483-4772-8e79-3d69d8477de4".parse(), Ok(Guid(raw)));
+        assert!("0fc63daf84834772-8e79-3d69d8477de4".parse::<Guid>().is_err());
     }
 }

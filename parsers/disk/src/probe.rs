@@ -1,12 +1,12 @@
 //! Identifies what a volume holds from its on-disk signature, never from the
 //! partition type code (which is often wrong or generic).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ReadAt;
 
 /// What a volume holds, by magic number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FsKind {
     Ext2,

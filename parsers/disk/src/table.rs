@@ -1,12 +1,12 @@
 //! The partition table of a disk image, whatever its kind.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::probe::{probe_filesystem, FsKind};
 use crate::{gpt, mbr, DiskError, Guid, ReadAt};
 
 /// Which kind of table was found, with its identity.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum TableKind {
     /// GUID partition table.
@@ -14,7 +14,7 @@ pub enum TableKind {
         disk_guid: Guid,
         sector_size: u32,
         /// `primary` or `backup`: which header the entries were taken from.
-        header_used: &'static str,
+        header_used: String,
     },
     /// DOS/MBR table, possibly with an extended partition chain.
     Mbr { disk_signature: String },
@@ -24,7 +24,7 @@ pub enum TableKind {
 
 /// The type of a partition as its table records it. Filesystems are never
 /// inferred from this: see [`Partition::filesystem`].
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum PartitionType {
     Mbr { mbr_type: String },
@@ -77,7 +77,7 @@ impl PartitionType {
 }
 
 /// One partition (or the whole disk when there is no table).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Partition {
     /// Linux numbering: GPT entry index + 1; MBR primaries 1–4, logicals from 5;
     /// 0 for a whole disk without a table.
@@ -102,7 +102,7 @@ pub struct Partition {
 }
 
 /// The table and the partitions found, plus problems that did not stop reading.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PartitionTable {
     pub table: TableKind,
     pub image_size: u64,
@@ -139,7 +139,7 @@ pub fn read_partition_table(disk: &dyn ReadAt) -> Result<PartitionTable, DiskErr
             table: TableKind::Gpt {
                 disk_guid: found.disk_guid,
                 sector_size: found.sector_size,
-                header_used: found.header_used,
+                header_used: found.header_used.to_string(),
             },
             image_size,
             partitions,

@@ -1,10 +1,10 @@
 //! File capabilities: the Linux VFS `security.capability` attribute
 //! (`struct vfs_cap_data`, revisions 2 and 3), decoded into capability names.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Decoded `security.capability`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileCapability {
     /// 2 or 3 (3 adds the namespace root uid); 1 is the legacy 32-bit form.
     pub revision: u8,

@@ -1,11 +1,11 @@
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Identifies a file within one filesystem: the inode number on ext4, the
 /// MFT record number on NTFS.
 pub type NodeId = u64;
 
 /// What kind of object a directory entry or inode is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FileType {
     File,
@@ -49,7 +49,7 @@ impl FileType {
 }
 
 /// Seconds and nanoseconds since the Unix epoch (UTC).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timestamp {
     pub secs: i64,
     pub nanos: u32,
@@ -57,7 +57,7 @@ pub struct Timestamp {
 
 /// Facts about one file. POSIX fields are `None` where the filesystem has no
 /// such notion (NTFS has ACLs, not a mode and owner ids).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metadata {
     pub node: NodeId,
     pub file_type: FileType,
@@ -82,7 +82,7 @@ pub struct DirEntry {
 }
 
 /// Identity and usage of a filesystem.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FsInfo {
     /// e.g. `ext4`, `ntfs`.
     pub fs_type: String,
@@ -102,7 +102,7 @@ pub struct FsInfo {
 }
 
 /// One extended attribute with its full name, e.g. `security.capability`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Xattr {
     pub name: Vec<u8>,
     pub value: Vec<u8>,

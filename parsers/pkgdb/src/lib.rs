@@ -22,7 +22,7 @@
 //! [`Error`] when the database as a whole is unreadable.
 #![forbid(unsafe_code)]
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub mod apk;
 pub mod dpkg;
@@ -31,7 +31,7 @@ mod text;
 pub mod version;
 
 /// One installed binary package, as its database records it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Package {
     pub name: String,
     /// Full version: dpkg as written in the database (with epoch when present);
@@ -53,7 +53,7 @@ pub struct Package {
 }
 
 /// Where a package fact was read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
     /// Database path as given by the caller.
     pub file: String,
@@ -66,14 +66,14 @@ pub struct Evidence {
 }
 
 /// A record the reader saw but could not turn into a package (for the coverage ledger).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
     pub evidence: Evidence,
     pub reason: String,
 }
 
 /// The result of reading one database: the packages, and what could not be read.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Listing {
     pub packages: Vec<Package>,
     pub skipped: Vec<Skipped>,

@@ -1,10 +1,10 @@
 //! `/etc/fstab` as far as assembling mounts needs it: spec, mount point,
 //! type, options, with the line each came from.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One mount line of fstab.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FstabEntry {
     /// 1-based line number in the file.
     pub line: usize,

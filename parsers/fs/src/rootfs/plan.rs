@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::fstab::{parse_fstab, FstabEntry};
 use super::{Mount, RootFs};
@@ -26,7 +26,7 @@ pub struct Volume {
 }
 
 /// What became of one fstab line.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum MountStatus {
     /// Attached: the volume on this partition is mounted here.
@@ -40,7 +40,7 @@ pub enum MountStatus {
 }
 
 /// One fstab line and its outcome.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PlannedMount {
     #[serde(flatten)]
     pub entry: FstabEntry,
