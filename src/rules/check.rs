@@ -81,6 +81,10 @@ pub enum Check {
         /// `file`, `dir`, `symlink`: entries of other types are skipped.
         #[serde(default)]
         file_type: Option<String>,
+        /// `false`: the glob must match nothing (e.g. /etc/cron.deny);
+        /// `true`: it must match something.
+        #[serde(default)]
+        exists: Option<bool>,
         #[serde(default)]
         when_missing: Missing,
     },
@@ -92,6 +96,9 @@ pub enum Check {
         /// `match`: some line of some file matches; `no_match`: no line of
         /// any file matches.
         expect: ContentExpectation,
+        /// A real configuration line that `pattern` matches: the tests
+        /// check the pattern against it, so a typo cannot go unnoticed.
+        example: String,
         #[serde(default)]
         when_missing: Missing,
     },
@@ -149,6 +156,10 @@ pub struct ValueTest {
     /// login.defs yes/no and PAM flags are).
     #[serde(default)]
     pub case_sensitive: bool,
+    /// For `matches`/`not_matches`: a value the pattern matches (checked by
+    /// the tests).
+    #[serde(default)]
+    pub example: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -223,7 +234,7 @@ impl Check {
             "all" | "any" => &["checks"],
             "not" => &["check"],
             "sshd" | "login_defs" | "pwquality" | "sysctl" => {
-                &["key", "op", "value", "values", "default", "case_sensitive"]
+                &["key", "op", "value", "values", "default", "case_sensitive", "example"]
             }
             "pam" => &[
                 "stacks",
@@ -235,10 +246,19 @@ impl Check {
                 "values",
                 "default",
                 "case_sensitive",
+                "example",
             ],
-            "kernel_cmdline" => &["arg", "op", "value", "values", "default", "case_sensitive"],
-            "file" => &["path", "max_mode", "owner", "group", "file_type", "when_missing"],
-            "file_content" => &["path", "pattern", "expect", "when_missing"],
+            "kernel_cmdline" => &["arg", "op", "value", "values", "default", "case_sensitive", "example"],
+            "file" => &[
+                "path",
+                "max_mode",
+                "owner",
+                "group",
+                "file_type",
+                "exists",
+                "when_missing",
+            ],
+            "file_content" => &["path", "pattern", "expect", "example", "when_missing"],
             "package" => &["names", "state"],
             "service" => &["units", "state"],
             "mount" => &["mount_point", "separate", "options"],
