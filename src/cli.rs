@@ -133,6 +133,12 @@ pub enum CliError {
     },
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
+    /// A rules file that cannot be loaded (names file, rule and field).
+    #[error("rules: {0}")]
+    Rules(#[from] crate::rules::pack::PackError),
+    /// Bad input other than an image: a telemetry document, an option.
+    #[error("{0}")]
+    Input(String),
 }
 
 impl CliError {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::escape::{for_terminal, hex};
 
 /// A listed entry. POSIX fields are `null` where the filesystem has none.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Entry {
     /// Absolute path in the image (invalid UTF-8 replaced; see `path_hex`).
     pub path: String,
@@ -33,7 +33,7 @@ pub struct Entry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     /// Why some facts about this entry (or a directory's contents) are missing.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
     #[serde(skip)]
     raw_path: Vec<u8>,

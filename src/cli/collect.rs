@@ -8,7 +8,12 @@ use crate::image::Image;
 /// Writes the telemetry document of `image_path` to `output` or stdout.
 pub fn run(image_path: &Path, output: Option<&Path>, hash: bool) -> Result<i32, CliError> {
     let image = Image::open(image_path)?;
-    let telemetry = collect(&image, CollectOptions { hash_image: hash })?;
+    let rules = crate::rules::pack::RuleSet::embedded()?;
+    let opts = CollectOptions {
+        hash_image: hash,
+        watch: crate::rules::watch::of(&rules.rules),
+    };
+    let telemetry = collect(&image, opts)?;
     let mut text = serde_json::to_vec_pretty(&telemetry).map_err(std::io::Error::from)?;
     text.push(b'\n');
     match output {

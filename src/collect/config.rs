@@ -4,7 +4,7 @@
 //! accounts (never password hashes), sudoers, and fstab.
 
 use coldscan_config::{
-    accounts, kernel_cmdline, login_defs, pam, pwquality, services, sshd, sudoers, sysctl,
+    accounts, kernel_cmdline, login_defs, modprobe, pam, pwquality, services, sshd, sudoers, sysctl,
 };
 use coldscan_fs::rootfs::{PlannedMount, RootFs};
 use serde::{Deserialize, Serialize};
@@ -30,6 +30,9 @@ pub struct ConfigFacts {
     pub sudoers: sudoers::Sudoers,
     /// `/etc/fstab` lines with their options and what each mounted.
     pub fstab: Vec<PlannedMount>,
+    /// modprobe.d `install` and `blacklist` lines (and the others, raw).
+    #[serde(default)]
+    pub modprobe: modprobe::Modprobe,
 }
 
 /// Which program applies sysctl settings at boot on this machine: with
@@ -74,6 +77,7 @@ pub fn collect(
         accounts: accounts::parse(&files),
         sudoers: sudoers::parse(&files),
         fstab: fstab.to_vec(),
+        modprobe: modprobe::effective(&files),
     };
     if let Some(sshd) = &facts.sshd {
         for p in &sshd.problems {
@@ -90,6 +94,7 @@ pub fn collect(
         ("inetd/xinetd", &facts.inetd.problems),
         ("accounts", &facts.accounts.problems),
         ("sudoers", &facts.sudoers.problems),
+        ("modprobe.d", &facts.modprobe.problems),
     ] {
         for p in problems {
             ledger.add(what, p.clone());

@@ -8,8 +8,18 @@ use coldscan_fs::rootfs::{Loc, RootFs, WalkOptions};
 use coldscan_fs::{FileType, Metadata};
 use serde::{Deserialize, Serialize};
 
+use super::image_files::read_optional;
 use super::ledger::Ledger;
+use super::watched::{Matcher, ModuleFiles, Watch, Watched, WatchedFile};
 use crate::listing::Entry;
+
+/// Text of a watched file kept up to this many bytes (audit rules, grub.cfg
+/// and journald.conf are far smaller).
+const MAX_WATCHED_TEXT: u64 = 1 << 20;
+/// Total text kept across watched files.
+const MAX_WATCHED_TEXT_TOTAL: u64 = 32 << 20;
+/// Sample paths kept per (uid, gid) owner pair.
+const OWNER_EXAMPLES: usize = 5;
 
 /// Directories whose mode and owner are always recorded (when present).
 pub const SYSTEM_DIRS: &[&str] = &[
@@ -141,6 +151,39 @@ pub struct FilesFacts {
     pub world_writable: Vec<Entry>,
     /// Number of entries the walk saw.
     pub entries_walked: u64,
+    /// The rules' globs and what each matched (see `collect::watched`).
+    #[serde(default)]
+    pub watched: Vec<Watched>,
+    /// Files of the kernel modules the rules ask about.
+    #[serde(default)]
+    pub kernel_modules: Vec<ModuleFiles>,
+    /// Every (uid, gid) pair that owns entries, with a count and examples:
+    /// enough to find files whose owner has no account.
+    #[serde(default)]
+    pub owners: Vec<OwnerCount>,
+    /// Interactive users' home directories and the dot files in them.
+    #[serde(default)]
+    pub homes: Vec<Home>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OwnerCount {
+    pub uid: u32,
+    pub gid: u32,
+    pub count: u64,
+    pub examples: Vec<String>,
+}
+
+/// A user's home directory as the image has it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Home {
+    pub user: String,
+    pub uid: Option<u32>,
+    pub path: String,
+    /// `null` when the directory does not exist.
+    pub entry: Option<Entry>,
+    /// Entries named `.*` directly in the home.
+    pub dot_files: Vec<Entry>,
 }
 
 /// A file the binaries collector should look at.
@@ -209,8 +252,39 @@ fn push_capped(list: &mut Vec<Entry>, entry: Entry, what: &str, ledger: &Ledger)
     }
 }
 
+/// `/usr/X` → `/X` for each top-level directory that is a link into /usr
+/// (merged /usr): a rule's `/lib/...` glob then matches files the walk
+/// reaches as `/usr/lib/...`.
+fn usr_aliases(root: &RootFs) -> Vec<(String, String)> {
+    let mut aliases = Vec::new();
+    for top in ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"] {
+        let Some(entry) = entry_at(root, top) else {
+            continue;
+        };
+        let Some(target) = entry.target.as_deref() else {
+            continue;
+        };
+        let target = target.trim_end_matches('/');
+        let expected = format!("usr{top}");
+        if target == expected || target == format!("/{expected}") {
+            aliases.push((format!("/usr{top}/"), format!("{top}/")));
+        }
+    }
+    aliases
+}
+
 /// Walks the tree once; returns the facts and the binary candidates.
-pub fn collect(root: &RootFs, ledger: &Ledger) -> (FilesFacts, Vec<BinaryCandidate>) {
+pub fn collect(
+    root: &RootFs,
+    watch: &Watch,
+    ledger: &Ledger,
+) -> (FilesFacts, Vec<BinaryCandidate>) {
+    let mut matcher = Matcher::new(watch, &mut |pattern, e| {
+        ledger.add(format!("watched glob {pattern}"), e)
+    });
+    let aliases = usr_aliases(root);
+    let mut owners: std::collections::BTreeMap<(u32, u32), (u64, Vec<String>)> =
+        std::collections::BTreeMap::new();
     let mut facts = FilesFacts {
         system_dirs: SYSTEM_DIRS
             .iter()
@@ -268,6 +342,46 @@ pub fn collect(root: &RootFs, ledger: &Ledger) -> (FilesFacts, Vec<BinaryCandida
                 Vec::new(),
             )
         };
+        let text_path = String::from_utf8_lossy(&w.path);
+        let mut hits = matcher.matching(&text_path);
+        for (usr, top) in &aliases {
+            if let Some(rest) = text_path.strip_prefix(usr.as_str()) {
+                let alias = format!("{top}{rest}");
+                for i in matcher.matching(&alias) {
+                    if !hits.contains(&i) {
+                        matcher.watched[i].matches.push(WatchedFile {
+                            entry: Entry::new(
+                                alias.as_bytes(),
+                                meta.file_type,
+                                Some(&meta),
+                                partition,
+                                target.as_deref(),
+                                Vec::new(),
+                            ),
+                            text: None,
+                            text_truncated: false,
+                            text_error: None,
+                        });
+                    }
+                }
+            }
+        }
+        for i in hits.drain(..) {
+            matcher.watched[i].matches.push(WatchedFile {
+                entry: entry(),
+                text: None,
+                text_truncated: false,
+                text_error: None,
+            });
+        }
+        matcher.note_module(&text_path);
+        if let (Some(uid), Some(gid)) = (meta.uid, meta.gid) {
+            let slot = owners.entry((uid, gid)).or_default();
+            slot.0 += 1;
+            if slot.1.len() < OWNER_EXAMPLES {
+                slot.1.push(text_path.clone().into_owned());
+            }
+        }
         let mode = meta.mode.unwrap_or(0);
         let posix = meta.mode.is_some();
         if posix && meta.file_type != FileType::Symlink {
@@ -303,5 +417,107 @@ pub fn collect(root: &RootFs, ledger: &Ledger) -> (FilesFacts, Vec<BinaryCandida
     if let Err(e) = result {
         ledger.add("/", format!("the tree could not be walked: {e}"));
     }
+    read_watched_text(root, &mut matcher.watched, ledger);
+    facts.watched = matcher.watched;
+    facts.kernel_modules = matcher.modules;
+    facts.owners = owners
+        .into_iter()
+        .map(|((uid, gid), (count, examples))| OwnerCount {
+            uid,
+            gid,
+            count,
+            examples,
+        })
+        .collect();
     (facts, candidates)
+}
+
+/// Reads the text of what content globs matched: regular files, and links
+/// that resolve to one (e.g. /etc/issue.net → issue).
+fn read_watched_text(root: &RootFs, watched: &mut [Watched], ledger: &Ledger) {
+    let mut budget = MAX_WATCHED_TEXT_TOTAL;
+    for w in watched.iter_mut().filter(|w| w.content) {
+        for m in &mut w.matches {
+            if !matches!(m.entry.file_type, FileType::File | FileType::Symlink) {
+                continue;
+            }
+            if budget == 0 {
+                m.text_error = Some("total size limit for watched files reached".into());
+                ledger.add(
+                    &m.entry.path,
+                    "watched file text not kept: total size limit",
+                );
+                continue;
+            }
+            let limit = MAX_WATCHED_TEXT.min(budget);
+            match read_optional(root, &m.entry.path, limit + 1) {
+                None => {}
+                Some(Ok(mut bytes)) => {
+                    if bytes.len() as u64 > limit {
+                        bytes.truncate(limit as usize);
+                        m.text_truncated = true;
+                        ledger.add(&m.entry.path, format!("text cut at {limit} bytes"));
+                    }
+                    budget -= bytes.len() as u64;
+                    m.text = Some(String::from_utf8_lossy(&bytes).into_owned());
+                }
+                Some(Err(e)) => {
+                    ledger.add(&m.entry.path, format!("watched file: {e}"));
+                    m.text_error = Some(e);
+                }
+            }
+        }
+    }
+}
+
+/// The home directories of accounts with a login shell, and their dot
+/// files (not recursive).
+pub fn homes(root: &RootFs, users: &[coldscan_config::accounts::User]) -> Vec<Home> {
+    const MAX_HOMES: usize = 10_000;
+    const MAX_DOT_FILES: usize = 1_000;
+    let mut homes = Vec::new();
+    for u in users.iter().filter(|u| is_login_shell(&u.shell)) {
+        if homes.len() >= MAX_HOMES || u.home.is_empty() || !u.home.starts_with('/') {
+            continue;
+        }
+        let entry = entry_at(root, &u.home);
+        let mut dot_files = Vec::new();
+        if entry.as_ref().is_some_and(|e| e.file_type == FileType::Dir) {
+            if let Ok(list) = root.read_dir(u.home.as_bytes()) {
+                let mut names: Vec<Vec<u8>> = list
+                    .into_iter()
+                    .map(|e| e.name)
+                    .filter(|n| n.starts_with(b".") && n != b"." && n != b"..")
+                    .collect();
+                names.sort();
+                names.truncate(MAX_DOT_FILES);
+                for n in names {
+                    let p = format!(
+                        "{}/{}",
+                        u.home.trim_end_matches('/'),
+                        String::from_utf8_lossy(&n)
+                    );
+                    dot_files.extend(entry_at(root, &p));
+                }
+            }
+        }
+        homes.push(Home {
+            user: u.name.clone(),
+            uid: u.uid,
+            path: u.home.clone(),
+            entry,
+            dot_files,
+        });
+    }
+    homes
+}
+
+/// A shell that lets the account log in (not nologin/false/sync-style).
+pub fn is_login_shell(shell: &str) -> bool {
+    let name = shell.rsplit('/').next().unwrap_or("");
+    !shell.is_empty()
+        && !matches!(
+            name,
+            "nologin" | "false" | "sync" | "shutdown" | "halt" | "true"
+        )
 }

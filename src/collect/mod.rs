@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod os;
 pub mod packages;
 mod telemetry;
+pub mod watched;
 
 use std::time::Instant;
 
@@ -22,10 +23,12 @@ use crate::image::{Image, ImageError};
 use image_facts::ImageFacts;
 
 /// What to collect beyond the defaults.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct CollectOptions {
     /// Hash the whole image (reads every byte).
     pub hash_image: bool,
+    /// The files and modules the rules ask about.
+    pub watch: watched::Watch,
 }
 
 /// Collects the telemetry of one opened image.
@@ -43,7 +46,7 @@ pub fn collect(image: &Image, opts: CollectOptions) -> Result<Telemetry, ImageEr
             let packages = packages::collect(root, &os, &ledger);
             (os, packages)
         },
-        || files::collect(root, &ledger),
+        || files::collect(root, &opts.watch, &ledger),
     );
     let (config, binaries) = rayon::join(
         || {
@@ -56,6 +59,8 @@ pub fn collect(image: &Image, opts: CollectOptions) -> Result<Telemetry, ImageEr
         },
         || binaries::collect(root, &candidates, &packages.owners(), &ledger),
     );
+    let mut files = files;
+    files.homes = files::homes(root, &config.accounts.users);
     let mut image_facts = ImageFacts::of(image);
     if opts.hash_image {
         match image.sha256() {

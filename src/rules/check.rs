@@ -233,9 +233,15 @@ impl Check {
         Some(match kind {
             "all" | "any" => &["checks"],
             "not" => &["check"],
-            "sshd" | "login_defs" | "pwquality" | "sysctl" => {
-                &["key", "op", "value", "values", "default", "case_sensitive", "example"]
-            }
+            "sshd" | "login_defs" | "pwquality" | "sysctl" => &[
+                "key",
+                "op",
+                "value",
+                "values",
+                "default",
+                "case_sensitive",
+                "example",
+            ],
             "pam" => &[
                 "stacks",
                 "type",
@@ -248,7 +254,15 @@ impl Check {
                 "case_sensitive",
                 "example",
             ],
-            "kernel_cmdline" => &["arg", "op", "value", "values", "default", "case_sensitive", "example"],
+            "kernel_cmdline" => &[
+                "arg",
+                "op",
+                "value",
+                "values",
+                "default",
+                "case_sensitive",
+                "example",
+            ],
             "file" => &[
                 "path",
                 "max_mode",

@@ -118,7 +118,11 @@ pub fn parse(file: &str, text: &str) -> Result<PackFile, PackError> {
             .map(str::to_string);
         let label = id.clone().unwrap_or_else(|| format!("#{}", index + 1));
         let Some(id) = id else {
-            return Err(error(Some(&label), Some("id"), "missing or not a string".into()));
+            return Err(error(
+                Some(&label),
+                Some("id"),
+                "missing or not a string".into(),
+            ));
         };
         match table.get("severity") {
             Some(toml::Value::String(s))
@@ -133,15 +137,16 @@ pub fn parse(file: &str, text: &str) -> Result<PackFile, PackError> {
             None => return Err(error(Some(&label), Some("severity"), "missing".into())),
         }
         if let Some(check) = table.get("check") {
-            validate_check(check, "check").map_err(|(field, message)| {
-                error(Some(&label), Some(&field), message)
-            })?;
+            validate_check(check, "check")
+                .map_err(|(field, message)| error(Some(&label), Some(&field), message))?;
         }
         let mut rule = Rule::deserialize(table.clone()).map_err(|e| {
             let message = one_line(&e.to_string());
             let field = field_of(&message);
             error(Some(&label), field.as_deref(), message)
         })?;
+        validate_rule(&rule.check, "check")
+            .map_err(|(field, message)| error(Some(&label), Some(&field), message))?;
         if let Some(first) = seen.insert(id.clone(), index) {
             return Err(error(
                 Some(&label),
@@ -171,7 +176,10 @@ fn validate_check(value: &toml::Value, path: &str) -> Result<(), (String, String
         None => return Err((format!("{path}.kind"), "missing".into())),
     };
     let Some(allowed) = Check::allowed_fields(kind) else {
-        return Err((format!("{path}.kind"), format!("unknown check kind {kind:?}")));
+        return Err((
+            format!("{path}.kind"),
+            format!("unknown check kind {kind:?}"),
+        ));
     };
     for key in table.keys() {
         if key != "kind" && !allowed.contains(&key.as_str()) {
@@ -199,6 +207,49 @@ fn validate_check(value: &toml::Value, path: &str) -> Result<(), (String, String
             if let Some(inner) = table.get("check") {
                 validate_check(inner, &format!("{path}.check"))?;
             }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Checks what serde cannot: operands of value tests, patterns (they must
+/// compile and match their example), known functions and their params.
+fn validate_rule(check: &Check, path: &str) -> Result<(), (String, String)> {
+    use super::eval::value;
+    let at = |what: &str, e: String| (format!("{path}{what}"), e);
+    match check {
+        Check::All { checks } | Check::Any { checks } => {
+            for (i, c) in checks.iter().enumerate() {
+                validate_rule(c, &format!("{path}.checks[{i}]"))?;
+            }
+        }
+        Check::Not { check } => validate_rule(check, &format!("{path}.check"))?,
+        Check::Sshd { test, .. }
+        | Check::LoginDefs { test, .. }
+        | Check::Pwquality { test, .. }
+        | Check::Sysctl { test, .. }
+        | Check::KernelCmdline { test, .. }
+        | Check::Pam { test, .. } => value::validate(test).map_err(|e| at(".op", e))?,
+        Check::FileContent {
+            pattern, example, ..
+        } => {
+            let re = regex::Regex::new(pattern).map_err(|e| at(".pattern", e.to_string()))?;
+            if !re.is_match(example) {
+                return Err(at(
+                    ".example",
+                    format!("pattern {pattern:?} does not match its example {example:?}"),
+                ));
+            }
+        }
+        Check::File { max_mode, .. } => {
+            if let Some(m) = max_mode {
+                u32::from_str_radix(m, 8)
+                    .map_err(|_| at(".max_mode", format!("{m:?} is not an octal mode")))?;
+            }
+        }
+        Check::Function { name, params } => {
+            super::functions::validate(name, params).map_err(|e| at(".name", e))?
         }
         _ => {}
     }

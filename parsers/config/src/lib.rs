@@ -10,6 +10,7 @@ pub use sourced::Sourced;
 pub mod accounts;
 pub mod kernel_cmdline;
 pub mod login_defs;
+pub mod modprobe;
 pub mod pam;
 pub mod pwquality;
 pub mod services;
