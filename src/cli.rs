@@ -8,6 +8,7 @@ mod cat;
 mod collect;
 mod inspect;
 mod ls;
+mod scan;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -61,6 +62,24 @@ pub enum Command {
         #[arg(long)]
         hash: bool,
     },
+    /// Collect and evaluate images: the JSON report of findings, passed
+    /// rules and exclusions (docs/report.md). Images are scanned in parallel.
+    Scan {
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+        /// Also record each image's SHA-256 (reads every byte).
+        #[arg(long)]
+        hash: bool,
+        #[command(flatten)]
+        eval: scan::EvalArgs,
+    },
+    /// Evaluate saved telemetry documents (`coldscan collect -o`).
+    Evaluate {
+        #[arg(required = true)]
+        telemetry: Vec<PathBuf>,
+        #[command(flatten)]
+        eval: scan::EvalArgs,
+    },
     /// Write a file's contents from inside the image to stdout.
     Cat {
         image: PathBuf,
@@ -105,6 +124,8 @@ pub fn run() -> i32 {
             },
         ),
         Command::Cat { image, path } => cat::run(&image, &path),
+        Command::Scan { images, hash, eval } => scan::scan(&images, hash, &eval),
+        Command::Evaluate { telemetry, eval } => scan::evaluate(&telemetry, &eval),
         Command::Collect {
             image,
             output,

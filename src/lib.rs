@@ -5,8 +5,10 @@
 
 pub mod cli;
 pub mod collect;
+pub mod cve;
 pub mod escape;
 pub mod image;
 pub mod listing;
+pub mod report;
 pub mod rules;
 pub mod time;

@@ -41,3 +41,11 @@ mod tests {
         assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
     }
 }
+
+/// Seconds since the Unix epoch, now (0 if the clock is before 1970).
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

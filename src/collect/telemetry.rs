@@ -31,7 +31,7 @@ pub struct Telemetry {
     pub stats: Stats,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tool {
     pub name: String,
     pub version: String,

@@ -31,7 +31,8 @@ pub fn judge(label: &str, test: &ValueTest, found: Option<&Found>) -> Outcome {
         None => match &test.default {
             Some(d) => Found::new(d.clone(), "(default)", 0),
             None => {
-                let evidence = vec![Evidence::note(format!("{label} is not set"))];
+                let key = label.trim_end_matches(['=', ' ']);
+                let evidence = vec![Evidence::note(format!("{key} is not set"))];
                 return Outcome::judge(test.op == Op::Absent, evidence);
             }
         },
