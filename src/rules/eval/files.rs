@@ -40,8 +40,10 @@ fn type_name(t: FileType) -> &'static str {
     }
 }
 
-/// An owner list entry matches a uid by number or by the image's name for it.
+/// An owner list entry matches a uid by number or by the image's name for
+/// it; id 0 is `root` even when the image has no passwd or group file.
 fn id_matches(accepted: &[String], id: u32, name: Option<&str>) -> bool {
+    let name = name.or((id == 0).then_some("root"));
     accepted
         .iter()
         .any(|a| a.parse::<u32>().ok() == Some(id) || Some(a.as_str()) == name)

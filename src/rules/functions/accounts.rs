@@ -76,6 +76,29 @@ pub fn uid0_only_root(_: &Params, ctx: &Context) -> Outcome {
     verdict(bad, "root is the only account with uid 0")
 }
 
+pub fn gid0_only_root(_: &Params, ctx: &Context) -> Outcome {
+    let a = &ctx.t.config.accounts;
+    let mut bad: Vec<Evidence> = a
+        .users
+        .iter()
+        .filter(|u| {
+            u.gid == Some(0)
+                && !matches!(
+                    u.name.as_str(),
+                    "root" | "sync" | "shutdown" | "halt" | "operator"
+                )
+        })
+        .map(|u| Evidence::at(&u.file, u.line, format!("{}: primary gid 0", u.name)))
+        .collect();
+    bad.extend(
+        a.groups
+            .iter()
+            .filter(|g| g.gid == Some(0) && g.name != "root")
+            .map(|g| Evidence::at(&g.file, g.line, format!("group {} has gid 0", g.name))),
+    );
+    verdict(bad, "only root has gid 0")
+}
+
 pub fn root_gid0(_: &Params, ctx: &Context) -> Outcome {
     match ctx
         .t

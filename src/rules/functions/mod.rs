@@ -66,6 +66,7 @@ const REGISTRY: &[(&str, &[&str], Function)] = &[
     ),
     ("accounts_uid0_only_root", &[], accounts::uid0_only_root),
     ("accounts_root_gid0", &[], accounts::root_gid0),
+    ("accounts_gid0_only_root", &[], accounts::gid0_only_root),
     ("accounts_unique_uids", &[], accounts::unique_uids),
     ("accounts_unique_names", &[], accounts::unique_names),
     ("groups_unique_gids", &[], accounts::groups_unique_gids),
