@@ -187,8 +187,39 @@ fn title(asset: &str, result: &RuleResult) -> String {
     }
 }
 
-/// Adds one asset's rule results.
+/// Adds one asset's rule results. A package none of whose rules is for the
+/// asset's platform becomes one package exclusion (as Inspector's
+/// "rules package not supported on this OS").
 pub fn add_results(b: &mut Builder, asset: &str, results: &[RuleResult]) {
+    let packages: Vec<String> = b
+        .report
+        .rules_packages
+        .iter()
+        .map(|p| p.id.clone())
+        .collect();
+    for package in packages {
+        let mut of_package = results
+            .iter()
+            .filter(|r| r.rule.package == package)
+            .peekable();
+        if of_package.peek().is_some() && of_package.clone().all(|r| r.other_platform) {
+            let reason = results
+                .iter()
+                .find(|r| r.rule.package == package)
+                .and_then(|r| r.outcome.reason.clone())
+                .filter(|_| package == "security-best-practices")
+                .unwrap_or_else(|| "no rule of this package is for the asset's platform".into());
+            b.add_exclusion(Exclusion {
+                rules_package: package.clone(),
+                rule_id: None,
+                rule_name: None,
+                asset: asset.to_string(),
+                kind: ExclusionKind::Package,
+                reason,
+                references: Default::default(),
+            });
+        }
+    }
     for r in results {
         let rule = r.rule;
         if r.other_platform && !b.report.full {

@@ -99,8 +99,10 @@ pub enum Check {
         /// A real configuration line that `pattern` matches: the tests
         /// check the pattern against it, so a typo cannot go unnoticed.
         example: String,
+        /// Default: `fail` for `match` (a setting that must be there is
+        /// not), `pass` for `no_match`.
         #[serde(default)]
-        when_missing: Missing,
+        when_missing: Option<Missing>,
     },
     /// Some (or none) of the named packages are installed.
     Package {

@@ -79,7 +79,12 @@ mod tests {
             Guid(raw).to_string(),
             "0fc63daf-8483-4772-8e79-3d69d8477de4"
         );
-        assert_eq!("0fc63daf-8483-4772-8e79-3d69d8477de4".parse(), Ok(Guid(raw)));
-        assert!("0fc63daf84834772-8e79-3d69d8477de4".parse::<Guid>().is_err());
+        assert_eq!(
+            "0fc63daf-8483-4772-8e79-3d69d8477de4".parse(),
+            Ok(Guid(raw))
+        );
+        assert!("0fc63daf84834772-8e79-3d69d8477de4"
+            .parse::<Guid>()
+            .is_err());
     }
 }

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use crate::collect::watched::Watched;
 use crate::collect::Telemetry;
 
-use super::check::Check;
+use super::check::{Check, ContentExpectation, Missing};
 use super::functions;
 use super::outcome::Outcome;
 
@@ -127,7 +127,13 @@ pub fn evaluate(check: &Check, ctx: &Context) -> Outcome {
             expect,
             when_missing,
             ..
-        } => files::content(ctx, path, pattern, *expect, *when_missing),
+        } => {
+            let when_missing = when_missing.unwrap_or(match expect {
+                ContentExpectation::Match => Missing::Fail,
+                ContentExpectation::NoMatch => Missing::Pass,
+            });
+            files::content(ctx, path, pattern, *expect, when_missing)
+        }
         Check::Package { names, state } => packages::package(ctx, names, *state),
         Check::Service { units, state } => packages::service(ctx, units, *state),
         Check::Mount {
