@@ -6,8 +6,7 @@ use super::check::Check;
 use super::rule::Rule;
 use crate::collect::watched::{Watch, WatchGlob};
 
-/// Globs that registered functions read (name, glob, with content).
-const FUNCTION_GLOBS: &[(&str, &str, bool)] = &[("dep", "/boot/config-*", true)];
+use super::functions::WATCHED as FUNCTION_GLOBS;
 
 pub fn of<'a>(rules: impl IntoIterator<Item = &'a Rule>) -> Watch {
     let mut watch = Watch::default();

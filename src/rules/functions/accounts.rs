@@ -312,3 +312,62 @@ pub fn root_password(_: &Params, ctx: &Context) -> Outcome {
         None => Outcome::fail(vec![Evidence::note("root has no /etc/shadow entry")]),
     }
 }
+
+pub fn root_password_set(_: &Params, ctx: &Context) -> Outcome {
+    match ctx.t.config.accounts.shadow.iter().find(|s| s.name == "root") {
+        Some(s) if s.state == PasswordState::Set => {
+            Outcome::pass(vec![Evidence::at(&s.file, s.line, "root: password set")])
+        }
+        Some(s) => Outcome::fail(vec![Evidence::at(
+            &s.file,
+            s.line,
+            format!("root: password {:?}", s.state).to_lowercase(),
+        )]),
+        None => Outcome::fail(vec![Evidence::note("root has no /etc/shadow entry")]),
+    }
+}
+
+/// The shells /etc/shells lists (comments and blanks skipped).
+fn valid_shells(ctx: &Context) -> Option<Vec<String>> {
+    let watched = ctx.watched(SHELLS)?;
+    let text = watched.matches.iter().find_map(|m| m.text.as_deref())?;
+    Some(
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+pub const SHELLS: &str = "/etc/shells";
+
+pub fn without_shell_locked(_: &Params, ctx: &Context) -> Outcome {
+    if ctx.watched(SHELLS).is_none() {
+        return Context::not_collected(SHELLS);
+    }
+    let shells = valid_shells(ctx).unwrap_or_default();
+    let a = &ctx.t.config.accounts;
+    let outside: HashSet<&str> = a
+        .users
+        .iter()
+        .filter(|u| u.name != "root" && !shells.iter().any(|s| *s == u.shell))
+        .map(|u| u.name.as_str())
+        .collect();
+    let bad = a
+        .shadow
+        .iter()
+        .filter(|s| {
+            outside.contains(s.name.as_str())
+                && matches!(s.state, PasswordState::Set | PasswordState::Empty)
+        })
+        .map(|s| {
+            Evidence::at(
+                &s.file,
+                s.line,
+                format!("{}: shell not in /etc/shells, password usable", s.name),
+            )
+        })
+        .collect();
+    verdict(bad, "accounts without a valid shell are locked")
+}

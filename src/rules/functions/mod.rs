@@ -2,6 +2,7 @@
 //! and called from rule files with `kind = "function"`.
 
 mod accounts;
+mod audit;
 mod kernel;
 mod password;
 mod permissions;
@@ -76,6 +77,9 @@ const REGISTRY: &[(&str, &[&str], Function)] = &[
     ("accounts_system_nologin", &[], accounts::system_nologin),
     ("accounts_system_locked", &[], accounts::system_locked),
     ("root_password_set_or_locked", &[], accounts::root_password),
+    ("root_password_set", &[], accounts::root_password_set),
+    ("accounts_without_shell_locked", &[], accounts::without_shell_locked),
+    ("audit_privileged_commands", &[], audit::privileged_commands),
     ("sudo_defaults", &["option"], sudo::defaults),
     ("sudo_no_nopasswd", &[], sudo::no_nopasswd),
     ("sudo_authenticate", &[], sudo::authenticate),
@@ -102,6 +106,14 @@ pub fn call(name: &str, params: &Params, ctx: &Context) -> Outcome {
         None => Outcome::error(format!("unknown function {name:?}")),
     }
 }
+
+/// Globs some functions read from the telemetry: the collection watches
+/// them when such a rule is loaded. (function, glob, with text)
+pub const WATCHED: &[(&str, &str, bool)] = &[
+    ("dep", "/boot/config-*", true),
+    ("accounts_without_shell_locked", accounts::SHELLS, true),
+    ("audit_privileged_commands", audit::RULES, true),
+];
 
 pub fn names() -> impl Iterator<Item = &'static str> {
     REGISTRY.iter().map(|(n, _, _)| *n)
