@@ -346,7 +346,9 @@ pub fn without_shell_locked(_: &Params, ctx: &Context) -> Outcome {
     if ctx.watched(SHELLS).is_none() {
         return Context::not_collected(SHELLS);
     }
-    let shells = valid_shells(ctx).unwrap_or_default();
+    let Some(shells) = valid_shells(ctx) else {
+        return Outcome::not_applicable("the image has no /etc/shells");
+    };
     let a = &ctx.t.config.accounts;
     let outside: HashSet<&str> = a
         .users
