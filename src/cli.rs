@@ -6,6 +6,7 @@
 
 mod cat;
 mod collect;
+mod db;
 mod inspect;
 mod ls;
 mod scan;
@@ -80,6 +81,8 @@ pub enum Command {
         #[command(flatten)]
         eval: scan::EvalArgs,
     },
+    /// The offline vulnerability database: import advisories, show what it holds.
+    Db(db::DbArgs),
     /// Write a file's contents from inside the image to stdout.
     Cat {
         image: PathBuf,
@@ -126,6 +129,13 @@ pub fn run() -> i32 {
         Command::Cat { image, path } => cat::run(&image, &path),
         Command::Scan { images, hash, eval } => scan::scan(&images, hash, &eval),
         Command::Evaluate { telemetry, eval } => scan::evaluate(&telemetry, &eval),
+        Command::Db(args) => {
+            return if db::run(&args) == std::process::ExitCode::SUCCESS {
+                EXIT_OK
+            } else {
+                EXIT_INPUT
+            };
+        }
         Command::Collect {
             image,
             output,

@@ -141,10 +141,18 @@ fn render(info: &DbInfo) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "database: {}", info.path.display());
     let _ = writeln!(s, "advisories: {}", info.advisories);
-    let _ = writeln!(s, "last import: {}", info.last_import.as_deref().unwrap_or("never"));
+    let _ = writeln!(
+        s,
+        "last import: {}",
+        info.last_import.as_deref().unwrap_or("never")
+    );
     match (&info.newest_modified, info.newest_age_days) {
         (Some(m), Some(days)) => {
-            let stale = if days > 7.0 { " (older than 7 days)" } else { "" };
+            let stale = if days > 7.0 {
+                " (older than 7 days)"
+            } else {
+                ""
+            };
             let _ = writeln!(s, "newest record: {m}, {days:.1} days old{stale}");
         }
         _ => {

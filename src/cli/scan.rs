@@ -46,6 +46,15 @@ pub struct EvalArgs {
     /// Exit 3 when something could not be read or evaluated.
     #[arg(long)]
     pub fail_closed: bool,
+    /// Vulnerability database for the CVE package [default:
+    /// $XDG_DATA_HOME/coldscan/vulndb.sqlite].
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// Keep the computed severity of vulnerabilities the distribution
+    /// rates as minor (no DSA, postponed, ignored, unimportant) instead of
+    /// reporting them as Informational.
+    #[arg(long)]
+    pub keep_minor_severity: bool,
 }
 
 /// Exit code: findings at or above `--fail-on`.
@@ -202,6 +211,32 @@ fn finish(plan: &Plan, args: &EvalArgs, loaded: Vec<Loaded>) -> Result<i32, CliE
         crate::time::rfc3339(crate::time::now()),
     );
     builder.user_attributes = plan.attributes.clone();
+    let cve = plan
+        .packages
+        .iter()
+        .any(|p| p == "cve")
+        .then(|| crate::cve::CveDb::open(args.db.as_deref(), args.keep_minor_severity));
+    if let Some(cve) = &cve {
+        let (info, warning) = cve.describe();
+        if let Some(s) = builder
+            .report
+            .rules_packages
+            .iter_mut()
+            .find(|p| p.id == "cve")
+        {
+            if let Some(sources) = info.as_ref().and_then(|i| i["sources"].as_array()) {
+                s.sources = sources
+                    .iter()
+                    .filter_map(|x| x["file"].as_str().map(str::to_string))
+                    .collect();
+            }
+        }
+        builder.report.vulnerability_database = info;
+        if let Some(w) = warning {
+            eprintln!("coldscan: warning: {w}");
+            builder.report.warnings.push(w);
+        }
+    }
     let mut failed_inputs = 0;
     for l in &loaded {
         let t = match &l.telemetry {
@@ -254,8 +289,8 @@ fn finish(plan: &Plan, args: &EvalArgs, loaded: Vec<Loaded>) -> Result<i32, CliE
                 references: Default::default(),
             });
         }
-        if plan.packages.iter().any(|p| p == "cve") {
-            crate::cve::add_findings(&mut builder, &l.name, t);
+        if let Some(cve) = &cve {
+            crate::cve::add_findings(&mut builder, cve, &l.name, t);
         }
         if !t.coverage.is_empty() {
             builder.report.warnings.push(format!(

@@ -242,11 +242,11 @@ fn validate_rule(check: &Check, path: &str) -> Result<(), (String, String)> {
                 ));
             }
         }
-        Check::File { max_mode, .. } => {
-            if let Some(m) = max_mode {
-                u32::from_str_radix(m, 8)
-                    .map_err(|_| at(".max_mode", format!("{m:?} is not an octal mode")))?;
-            }
+        Check::File {
+            max_mode: Some(m), ..
+        } => {
+            u32::from_str_radix(m, 8)
+                .map_err(|_| at(".max_mode", format!("{m:?} is not an octal mode")))?;
         }
         Check::Function { name, params } => {
             super::functions::validate(name, params).map_err(|e| at(".name", e))?

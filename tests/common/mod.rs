@@ -4,6 +4,8 @@
 //! them.
 #![allow(dead_code)]
 
+pub mod telemetry;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

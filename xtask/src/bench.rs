@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::debian_image;
 use crate::Result;
 
 /// Packages added to debootstrap's minbase so the tree is the size of a
@@ -78,14 +79,6 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn run(cmd: &mut Command, what: &str) -> Result<()> {
-    let status = cmd.status().map_err(|e| format!("{what}: {e}"))?;
-    if !status.success() {
-        return Err(format!("{what} failed: {status}"));
-    }
-    Ok(())
-}
-
 /// Builds `target/bench/debian-rootfs.img` if it is not there yet.
 fn build_image(root: &Path, tool_path: &std::ffi::OsString) -> Result<PathBuf> {
     let dir = root.join("target/bench");
@@ -96,63 +89,20 @@ fn build_image(root: &Path, tool_path: &std::ffi::OsString) -> Result<PathBuf> {
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let tree = dir.join("rootfs");
     if !tree.join("etc/os-release").exists() {
-        eprintln!(
-            "xtask: debootstrap bookworm into {} (needs root and the Debian mirror)",
-            tree.display()
-        );
-        let _ = std::fs::remove_dir_all(&tree);
-        run(
-            Command::new("debootstrap")
-                .env("PATH", tool_path)
-                .args([
-                    "--variant=minbase",
-                    &format!("--include={PACKAGES}"),
-                    "bookworm",
-                ])
-                .arg(&tree)
-                .arg("http://deb.debian.org/debian"),
-            "debootstrap (Debian package debootstrap)",
-        )?;
-        // What `apt-get clean` does on a real image: drop the downloaded .debs.
-        let archives = tree.join("var/cache/apt/archives");
-        for entry in std::fs::read_dir(&archives).map_err(|e| e.to_string())? {
-            let path = entry.map_err(|e| e.to_string())?.path();
-            if path.extension().is_some_and(|e| e == "deb") {
-                std::fs::remove_file(&path).map_err(|e| e.to_string())?;
-            }
-        }
+        debian_image::debootstrap(&tree, PACKAGES, tool_path, None)?;
     }
-    let du = Command::new("du")
-        .args(["-sb"])
-        .arg(&tree)
-        .output()
-        .map_err(|e| e.to_string())?;
-    let bytes: u64 = String::from_utf8_lossy(&du.stdout)
-        .split_whitespace()
-        .next()
-        .and_then(|v| v.parse().ok())
-        .ok_or("du gave no size")?;
-    // Room for inode tables and the journal, and some free space.
-    let size_mib = bytes * 11 / 10 / (1 << 20) + 64;
-    eprintln!(
-        "xtask: mke2fs -d: {size_mib} MiB image from a {} MiB tree",
-        bytes >> 20
-    );
-    run(
-        Command::new("mke2fs")
-            .env("PATH", tool_path)
-            .args(["-q", "-F", "-t", "ext4", "-b", "4096", "-d"])
-            .arg(&tree)
-            .arg(&image)
-            .arg(format!("{size_mib}M")),
-        "mke2fs (Debian package e2fsprogs)",
-    )?;
+    debian_image::mke2fs(&tree, &image, tool_path)?;
     Ok(image)
 }
 
 /// Measures one command: warm runs (after a warm-up) and, if allowed,
 /// cold runs; returns its table row.
 fn row(name: &str, argv: &[String], runs: usize, cold: bool) -> Result<String> {
+    row_wall(name, argv, runs, cold).map(|(line, _)| line)
+}
+
+/// [`row`], also returning the warm median wall time.
+fn row_wall(name: &str, argv: &[String], runs: usize, cold: bool) -> Result<(String, f64)> {
     measure(argv)?; // warm-up
     let samples: Vec<Sample> = (0..runs).map(|_| measure(argv)).collect::<Result<_>>()?;
     let wall = median(samples.iter().map(|s| s.wall_s).collect());
@@ -174,7 +124,7 @@ fn row(name: &str, argv: &[String], runs: usize, cold: bool) -> Result<String> {
         rchar as f64 / (1 << 20) as f64
     );
     eprint!("{line}");
-    Ok(line)
+    Ok((line, wall))
 }
 
 /// A number after `"key": ` in JSON text (first occurrence).
@@ -273,6 +223,118 @@ fn collect_section(
     Ok(out)
 }
 
+/// Wall-time target for a full scan with both packages (issue 4).
+const SCAN_TARGET_S: f64 = 2.5;
+
+/// `coldscan scan IMAGE --packages cis,security-best-practices --full` next
+/// to `oscap-chroot TREE xccdf eval --profile standard` with the SCAP
+/// Security Guide's Debian 12 datastream on the tree the image was made
+/// from: the bench image (when its tree is still there) and the clean image
+/// of `cargo xtask cis-compare` (which also downloads the datastream).
+fn scan_section(
+    coldscan: &Path,
+    bench: (&Path, Option<PathBuf>),
+    root: &Path,
+    runs: usize,
+    cold: bool,
+) -> Result<String> {
+    let mut out = String::from(
+        "\n## scan (CIS + Security Best Practices) vs OpenSCAP\n\n\
+         | command | warm wall (s) | cold wall (s) | peak RSS (MiB) | bytes read (rchar) |\n|---|---|---|---|---|\n",
+    );
+    if !debian_image::has_scan(coldscan) {
+        out.push_str("| `coldscan scan` | not run: this coldscan has no `scan` command | | | |\n");
+        return Ok(out);
+    }
+    let cc = root.join("target/cis-compare");
+    let ds = cc.join("ssg/usr/share/xml/scap/ssg/content/ssg-debian12-ds.xml");
+    let ssg_version = std::fs::read_to_string(cc.join("ssg.version")).unwrap_or_default();
+    let oscap_chroot = ["/usr/bin/oscap-chroot", "/usr/local/bin/oscap-chroot"]
+        .iter()
+        .find(|p| Path::new(p).exists());
+    let mut targets: Vec<(&str, PathBuf, Option<PathBuf>)> =
+        vec![("bench image", bench.0.to_path_buf(), bench.1)];
+    let clean = cc.join("clean.img");
+    if clean.is_file() {
+        targets.push(("cis-compare clean.img", clean, Some(cc.join("clean"))));
+    }
+    let report = std::env::temp_dir().join("coldscan-bench-scan.json");
+    let results = std::env::temp_dir().join("coldscan-bench-oscap.xml");
+    let mut verdicts = Vec::new();
+    for (label, image, tree) in &targets {
+        let argv = vec![
+            coldscan.display().to_string(),
+            "scan".into(),
+            image.display().to_string(),
+            "--packages".into(),
+            "cis,security-best-practices".into(),
+            "--full".into(),
+            "-o".into(),
+            report.display().to_string(),
+        ];
+        let (line, wall) = row_wall(
+            &format!("coldscan scan --packages cis,security-best-practices --full ({label})"),
+            &argv,
+            runs,
+            cold,
+        )?;
+        out.push_str(&line);
+        verdicts.push(format!(
+            "{label}: {wall:.2} s warm, target < {SCAN_TARGET_S} s: {}",
+            if wall < SCAN_TARGET_S {
+                "met"
+            } else {
+                "NOT met"
+            }
+        ));
+        match (tree.as_ref().filter(|t| t.is_dir()), oscap_chroot, ds.is_file()) {
+            (Some(tree), Some(oc), true) => {
+                // OpenSCAP takes tens of seconds: one warm run.
+                let apt_config = crate::cis_compare::oscap_apt_config(&cc)?;
+                let _guard = crate::cis_compare::AptCacheGuard::new(tree);
+                let argv = vec![
+                    "env".into(),
+                    format!("APT_CONFIG={}", apt_config.display()),
+                    oc.to_string(),
+                    tree.display().to_string(),
+                    "xccdf".into(),
+                    "eval".into(),
+                    "--profile".into(),
+                    "xccdf_org.ssgproject.content_profile_standard".into(),
+                    "--results".into(),
+                    results.display().to_string(),
+                    ds.display().to_string(),
+                ];
+                out.push_str(&row(
+                    &format!(
+                        "oscap-chroot xccdf eval --profile standard (ssg-debian {}, {label} tree)",
+                        ssg_version.trim()
+                    ),
+                    &argv,
+                    1,
+                    false,
+                )?);
+            }
+            (None, _, _) => out.push_str(&format!(
+                "| `oscap-chroot` ({label}) | not run: the image's tree is not on disk | | | |\n"
+            )),
+            (_, None, _) => out.push_str(
+                "| `oscap-chroot` | not installed (apt-get install -y openscap-scanner openscap-utils) | | | |\n",
+            ),
+            (_, _, false) => out.push_str(
+                "| `oscap-chroot` | not run: no Debian 12 datastream (run `cargo xtask cis-compare` first) | | | |\n",
+            ),
+        }
+    }
+    let _ = std::fs::remove_file(&report);
+    let _ = std::fs::remove_file(&results);
+    out.push('\n');
+    for v in verdicts {
+        out.push_str(&format!("- {v}\n"));
+    }
+    Ok(out)
+}
+
 /// `cargo xtask bench [--image PATH] [--runs N]`.
 pub fn bench(args: &[&str], root: &Path, tool_path: &std::ffi::OsString) -> Result<()> {
     let mut image = None;
@@ -291,21 +353,18 @@ pub fn bench(args: &[&str], root: &Path, tool_path: &std::ffi::OsString) -> Resu
             other => return Err(format!("bench: unknown argument {other}")),
         }
     }
+    // The tree the image was made from (for oscap-chroot): only the
+    // default image's.
+    let default_image = image.is_none();
     let image = match image {
         Some(i) => i,
         None => build_image(root, tool_path)?,
     };
-    run(
-        Command::new("cargo").current_dir(root).args([
-            "build",
-            "--release",
-            "--quiet",
-            "--bin",
-            "coldscan",
-        ]),
-        "cargo build --release",
-    )?;
-    let coldscan = root.join("target/release/coldscan").display().to_string();
+    let tree = default_image
+        .then(|| root.join("target/bench/rootfs"))
+        .filter(|t| t.is_dir());
+    let coldscan_bin = debian_image::build_coldscan(root)?;
+    let coldscan = coldscan_bin.display().to_string();
     let img = image.display().to_string();
     let fls = ["/usr/bin/fls", "/usr/local/bin/fls"]
         .iter()
@@ -377,6 +436,15 @@ pub fn bench(args: &[&str], root: &Path, tool_path: &std::ffi::OsString) -> Resu
     // Collection: coldscan collect against dissect (packages) and checksec
     // (binaries), the peers named for each part.
     report.push_str(&collect_section(&coldscan, &img, &image, root, runs, cold)?);
+
+    // Rules: a full scan with both packages, next to OpenSCAP.
+    report.push_str(&scan_section(
+        &coldscan_bin,
+        (&image, tree),
+        root,
+        runs,
+        cold,
+    )?);
 
     // The same image, checked entry by entry against debugfs.
     let diff = Command::new("cargo")

@@ -6,9 +6,14 @@
 //!                               which committed images differ (exit 1 if any)
 //! cargo xtask bench [--image P] coldscan vs fls (time, memory, bytes read) and
 //!                   [--runs N]  the debugfs differential on a Debian root image
+//! cargo xtask cis-compare [--keep]  weakness check and OpenSCAP agreement
+//!                                   on real Debian 12 images
 //! ```
 
 mod bench;
+mod cis_compare;
+mod debian_image;
+mod vulnbench;
 
 use std::collections::BTreeMap;
 use std::env;
@@ -33,7 +38,17 @@ commands:
   bench [--image PATH] [--runs N]
                      coldscan vs sleuthkit's fls on a Debian root image (built with
                      debootstrap under target/bench/ unless --image is given): wall time,
-                     peak memory, bytes read; then the debugfs differential on it
+                     peak memory, bytes read; then the debugfs differential on it;
+                     then `coldscan scan` next to oscap-chroot
+  cis-compare [--keep] [--coldscan PATH]
+                     debootstrap Debian 12 (target/cis-compare/), make a weak and a clean
+                     image, check every weakness is found with the right evidence, and
+                     compare coldscan's CIS results with OpenSCAP (SSG Debian 12
+                     datastream, standard and anssi_bp28_high) per SSG rule;
+                     --keep reuses the variant trees, images and OpenSCAP results
+  vulnbench [--records N] [--packages N] [--keep]
+                     vulnerability database: import N (50,000) generated OSV records and
+                     match N (1,000) installed packages; time, records/s, peak memory
 ";
 
 fn main() -> ExitCode {
@@ -44,6 +59,12 @@ fn main() -> ExitCode {
         ["fixtures", "--check"] => fixtures(true),
         ["bench", rest @ ..] => {
             bench::bench(rest, &workspace_root(), &tool_path()).map(|()| ExitCode::SUCCESS)
+        }
+        ["vulnbench", rest @ ..] => {
+            vulnbench::run(rest, &workspace_root()).map(|()| ExitCode::SUCCESS)
+        }
+        ["cis-compare", rest @ ..] => {
+            cis_compare::cis_compare(rest, &workspace_root(), &tool_path())
         }
         ["help" | "--help" | "-h"] | [] => {
             print!("{USAGE}");

@@ -84,11 +84,8 @@ fn well_formed_gpt_reads() {
     let d = gpt_disk(128, |_| {});
     let t = read_partition_table(&MemSource::new(d)).unwrap();
     assert!(matches!(
-        t.table,
-        TableKind::Gpt {
-            header_used: "primary",
-            ..
-        }
+        &t.table,
+        TableKind::Gpt { header_used, .. } if header_used == "primary"
     ));
     assert_eq!(t.partitions.len(), 1);
     assert_eq!(t.partitions[0].start, 34 * 512);
@@ -115,11 +112,8 @@ fn bad_primary_crc_falls_back_to_backup() {
     d[512 + 16] ^= 0xff;
     let t = read_partition_table(&MemSource::new(d)).unwrap();
     assert!(matches!(
-        t.table,
-        TableKind::Gpt {
-            header_used: "backup",
-            ..
-        }
+        &t.table,
+        TableKind::Gpt { header_used, .. } if header_used == "backup"
     ));
     assert_eq!(t.partitions.len(), 1);
     assert!(
@@ -135,11 +129,8 @@ fn corrupt_entry_array_is_detected() {
     d[2 * 512 + 40] ^= 1; // primary entries changed after CRC
     let t = read_partition_table(&MemSource::new(d)).unwrap();
     assert!(matches!(
-        t.table,
-        TableKind::Gpt {
-            header_used: "backup",
-            ..
-        }
+        &t.table,
+        TableKind::Gpt { header_used, .. } if header_used == "backup"
     ));
 }
 

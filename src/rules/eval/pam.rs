@@ -55,7 +55,9 @@ pub fn evaluate(
             "no PAM stack {} in /etc/pam.d",
             stacks.join(" or ")
         ))];
-        return Outcome::judge(test.op == Op::Absent && option.is_none(), evidence);
+        // No stack: neither the module nor any option of it is there.
+        let _ = option;
+        return Outcome::judge(test.op == Op::Absent, evidence);
     }
     let mut parts = Vec::new();
     for stack in present {

@@ -17,6 +17,16 @@ fn verdict(bad: Vec<Evidence>, good: &str) -> Outcome {
     }
 }
 
+/// A shadow password state in words, for evidence.
+fn state_text(state: PasswordState) -> &'static str {
+    match state {
+        PasswordState::Set => "password set",
+        PasswordState::Empty => "empty password",
+        PasswordState::Locked => "password locked",
+        PasswordState::NoPassword => "no password (locked)",
+    }
+}
+
 fn uid_min(ctx: &Context) -> u32 {
     ctx.t
         .config
@@ -307,21 +317,28 @@ pub fn root_password(_: &Params, ctx: &Context) -> Outcome {
         Some(s) => Outcome::pass(vec![Evidence::at(
             &s.file,
             s.line,
-            format!("root: password {:?}", s.state).to_lowercase(),
+            format!("root: {}", state_text(s.state)),
         )]),
         None => Outcome::fail(vec![Evidence::note("root has no /etc/shadow entry")]),
     }
 }
 
 pub fn root_password_set(_: &Params, ctx: &Context) -> Outcome {
-    match ctx.t.config.accounts.shadow.iter().find(|s| s.name == "root") {
+    match ctx
+        .t
+        .config
+        .accounts
+        .shadow
+        .iter()
+        .find(|s| s.name == "root")
+    {
         Some(s) if s.state == PasswordState::Set => {
             Outcome::pass(vec![Evidence::at(&s.file, s.line, "root: password set")])
         }
         Some(s) => Outcome::fail(vec![Evidence::at(
             &s.file,
             s.line,
-            format!("root: password {:?}", s.state).to_lowercase(),
+            format!("root: {}", state_text(s.state)),
         )]),
         None => Outcome::fail(vec![Evidence::note("root has no /etc/shadow entry")]),
     }
@@ -353,7 +370,7 @@ pub fn without_shell_locked(_: &Params, ctx: &Context) -> Outcome {
     let outside: HashSet<&str> = a
         .users
         .iter()
-        .filter(|u| u.name != "root" && !shells.iter().any(|s| *s == u.shell))
+        .filter(|u| u.name != "root" && !shells.contains(&u.shell))
         .map(|u| u.name.as_str())
         .collect();
     let bad = a

@@ -24,7 +24,10 @@ fn audited_paths(ctx: &Context) -> HashSet<String> {
                 if let Some(p) = pair[1].strip_prefix("path=") {
                     path = Some(p.to_string());
                 }
-                if pair[1].strip_prefix("perm=").is_some_and(|p| p.contains('x')) {
+                if pair[1]
+                    .strip_prefix("perm=")
+                    .is_some_and(|p| p.contains('x'))
+                {
                     exec = true;
                 }
             }
@@ -52,7 +55,12 @@ pub fn privileged_commands(_: &Params, ctx: &Context) -> Outcome {
         .iter()
         .filter(|p| !audited.contains(**p))
         .take(50)
-        .map(|p| Evidence::in_file(p, "SUID/SGID program without an audit rule (-F path=… -F perm=x)"))
+        .map(|p| {
+            Evidence::in_file(
+                p,
+                "SUID/SGID program without an audit rule (-F path=… -F perm=x)",
+            )
+        })
         .collect();
     if bad.is_empty() {
         Outcome::pass(vec![Evidence::note(format!(

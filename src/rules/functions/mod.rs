@@ -78,7 +78,11 @@ const REGISTRY: &[(&str, &[&str], Function)] = &[
     ("accounts_system_locked", &[], accounts::system_locked),
     ("root_password_set_or_locked", &[], accounts::root_password),
     ("root_password_set", &[], accounts::root_password_set),
-    ("accounts_without_shell_locked", &[], accounts::without_shell_locked),
+    (
+        "accounts_without_shell_locked",
+        &[],
+        accounts::without_shell_locked,
+    ),
     ("audit_privileged_commands", &[], audit::privileged_commands),
     ("sudo_defaults", &["option"], sudo::defaults),
     ("sudo_no_nopasswd", &[], sudo::no_nopasswd),

@@ -58,7 +58,10 @@ pub fn no_nopasswd(_: &Params, ctx: &Context) -> Outcome {
             ));
         }
     }
-    Outcome::judge(bad.is_empty(), bad)
+    if bad.is_empty() {
+        return Outcome::pass(vec![Evidence::note("no sudoers rule carries NOPASSWD")]);
+    }
+    Outcome::fail(bad)
 }
 
 pub fn authenticate(_: &Params, ctx: &Context) -> Outcome {
@@ -74,7 +77,12 @@ pub fn authenticate(_: &Params, ctx: &Context) -> Outcome {
         .filter(|d| d.name == "authenticate" && d.negated)
         .map(|d| Evidence::at(&d.file, d.line, "Defaults !authenticate"))
         .collect();
-    Outcome::judge(bad.is_empty(), bad)
+    if bad.is_empty() {
+        return Outcome::pass(vec![Evidence::note(
+            "no `Defaults !authenticate` in sudoers",
+        )]);
+    }
+    Outcome::fail(bad)
 }
 
 pub fn timestamp_timeout(params: &Params, ctx: &Context) -> Outcome {
