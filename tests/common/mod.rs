@@ -84,3 +84,8 @@ pub fn have_tool(tool: &str, package: &str) -> bool {
     }
     ok
 }
+
+/// Now as RFC 3339 UTC (for records that must look fresh).
+pub fn rfc3339_now() -> String {
+    coldscan::time::rfc3339(coldscan::time::now())
+}
