@@ -243,3 +243,139 @@ fn stale_database_warns_and_missing_database_is_an_exclusion() {
     assert!(!r["findings"].as_array().unwrap().is_empty());
     assert!(!missing.exists(), "scanning never creates a database");
 }
+
+/// Expected advisories, independently of coldscan: python3-rpm's
+/// labelCompare over the OSV ranges of every record for the installed EVRs
+/// (read with `rpm -qa --dbpath`, the real tool, from the fixture's rpmdb).
+const EXPECTED_ALMA_PY: &str = r#"
+import glob, json, sys, rpm
+installed = json.loads(sys.stdin.read())
+def evr(v):
+    e, _, vr = v.rpartition(":") if ":" in v else ("0", "", v)
+    ver, _, rel = vr.rpartition("-")
+    return (e or "0", ver, rel)
+def cmp(a, b):
+    return rpm.labelCompare(evr(a), evr(b))
+for path in sorted(glob.glob(sys.argv[1] + "/*.json")):
+    rec = json.load(open(path))
+    if rec.get("withdrawn"):
+        continue
+    cves = sorted({x for x in [rec["id"]] + rec.get("aliases", []) + rec.get("related", []) + rec.get("upstream", []) if x.startswith("CVE-")})
+    for aff in rec.get("affected", []):
+        pkg = aff.get("package", {})
+        if pkg.get("ecosystem") != "AlmaLinux:9" or pkg.get("name") not in installed:
+            continue
+        have = installed[pkg["name"]]
+        hit = have in aff.get("versions", [])
+        for rng in aff.get("ranges", []):
+            if rng.get("type") != "ECOSYSTEM":
+                continue
+            state = False
+            for ev in rng.get("events", []):
+                if "introduced" in ev:
+                    if ev["introduced"] == "0" or cmp(have, ev["introduced"]) >= 0:
+                        state = True
+                elif "fixed" in ev:
+                    if cmp(have, ev["fixed"]) >= 0:
+                        state = False
+                elif "last_affected" in ev:
+                    if cmp(have, ev["last_affected"]) > 0:
+                        state = False
+            hit = hit or state
+        if hit:
+            for c in cves or [rec["id"]]:
+                print(c + "\t" + rec["id"])
+"#;
+
+#[test]
+fn almalinux9_fixture_reports_exactly_the_advisories_python_rpm_computes() {
+    let folder =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/vulndata/osv/almalinux/almalinux9");
+    if !folder.is_dir() {
+        eprintln!("skipped: ../shared/vulndata absent ({})", folder.display());
+        return;
+    }
+    let python_rpm = Command::new("python3")
+        .args(["-c", "import rpm"])
+        .status()
+        .is_ok_and(|s| s.success());
+    let rpm_qa = Command::new("rpm").arg("--version").output().is_ok();
+    if !python_rpm || !rpm_qa {
+        eprintln!("skipped: rpm and python3-rpm (Debian packages rpm, python3-rpm) are needed");
+        return;
+    }
+    // The installed EVRs as rpm itself reads them from the fixture's database.
+    let dbdir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/data/alma9-cve");
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::copy(dbdir.join("rpmdb.sqlite"), tmp.path().join("rpmdb.sqlite")).unwrap();
+    let qa = Command::new("rpm")
+        .args([
+            "-qa",
+            "--dbpath",
+            s(tmp.path()),
+            "--qf",
+            "%{NAME} %{EPOCHNUM}:%{VERSION}-%{RELEASE}\\n",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        qa.status.success(),
+        "{}",
+        String::from_utf8_lossy(&qa.stderr)
+    );
+    let installed: serde_json::Map<String, Value> = String::from_utf8(qa.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(n, v)| (n.to_string(), Value::from(v)))
+        .collect();
+    assert_eq!(installed.len(), 10);
+
+    let mut child = Command::new("python3")
+        .args(["-c", EXPECTED_ALMA_PY, s(&folder)])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(Value::Object(installed).to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let expected: BTreeSet<(String, String)> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(c, a)| (c.to_string(), a.to_string()))
+        .collect();
+    assert!(expected.len() > 20, "{expected:?}");
+
+    let db = tmp.path().join("v.sqlite");
+    import(&folder, &db);
+    let img = fixture("alma9-cve");
+    let r = coldscan_json(&["scan", s(&img), "--packages", "cve", "--db", s(&db)]);
+    let mut ours = BTreeSet::new();
+    for f in cve_findings(&r) {
+        for advisory in attr(f, "advisory").split(", ") {
+            ours.insert((f["id"].as_str().unwrap().to_string(), advisory.to_string()));
+        }
+        assert_eq!(attr(f, "ecosystem"), "AlmaLinux:9");
+        assert_eq!(
+            f["evidence"][0]["file"],
+            "/usr/lib/sysimage/rpm/rpmdb.sqlite"
+        );
+    }
+    assert_eq!(ours, expected);
+    // openssh sits exactly on ALSA-2024:1130's fixed build: not reported.
+    assert!(!ours.iter().any(|(_, a)| a == "ALSA-2024:1130"));
+    // The records are months old: a warning, not a failure.
+    assert!(r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().contains("days old")));
+}
