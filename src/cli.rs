@@ -151,6 +151,24 @@ pub fn run() -> i32 {
     }
 }
 
+/// Writes a JSON document (with a final newline) to `output`, or stdout.
+fn write_json<T: serde::Serialize>(
+    doc: &T,
+    output: Option<&std::path::Path>,
+) -> Result<(), CliError> {
+    let mut text = serde_json::to_vec_pretty(doc).map_err(std::io::Error::from)?;
+    text.push(b'\n');
+    match output {
+        Some(path) => std::fs::write(path, &text).map_err(|e| {
+            CliError::Output(std::io::Error::new(
+                e.kind(),
+                format!("{}: {e}", path.display()),
+            ))
+        }),
+        None => stdout_ok(std::io::stdout().lock().write_all(&text)),
+    }
+}
+
 /// An error for the user, printed as one line.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {

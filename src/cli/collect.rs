@@ -1,7 +1,6 @@
-use std::io::Write;
 use std::path::Path;
 
-use super::{stdout_ok, CliError, EXIT_OK};
+use super::{write_json, CliError, EXIT_OK};
 use crate::collect::{collect, CollectOptions};
 use crate::image::Image;
 
@@ -14,17 +13,7 @@ pub fn run(image_path: &Path, output: Option<&Path>, hash: bool) -> Result<i32, 
         watch: crate::rules::watch::of(&rules.rules),
     };
     let telemetry = collect(&image, opts)?;
-    let mut text = serde_json::to_vec_pretty(&telemetry).map_err(std::io::Error::from)?;
-    text.push(b'\n');
-    match output {
-        Some(path) => std::fs::write(path, &text).map_err(|e| {
-            CliError::Output(std::io::Error::new(
-                e.kind(),
-                format!("{}: {e}", path.display()),
-            ))
-        })?,
-        None => stdout_ok(std::io::stdout().lock().write_all(&text))?,
-    }
+    write_json(&telemetry, output)?;
     if !telemetry.coverage.is_empty() {
         eprintln!(
             "coldscan: {}: {} items could not be read (see \"coverage\" in the document)",

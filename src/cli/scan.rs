@@ -1,12 +1,11 @@
 //! `scan` (collect + evaluate images) and `evaluate` (saved telemetry):
 //! both write the JSON report (docs/report.md).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::{stdout_ok, CliError, EXIT_INPUT, EXIT_OK};
+use super::{write_json, CliError, EXIT_INPUT, EXIT_OK};
 use crate::collect::{collect, CollectOptions, Telemetry, SCHEMA_VERSION};
 use crate::image::Image;
 use crate::report::{self, Asset, Attribute, Builder, Exclusion, ExclusionKind, Report};
@@ -327,15 +326,5 @@ fn exit_code(report: &Report, plan: &Plan, args: &EvalArgs, failed_inputs: usize
 }
 
 fn write_report(report: &Report, output: Option<&Path>) -> Result<(), CliError> {
-    let mut text = serde_json::to_vec_pretty(report).map_err(std::io::Error::from)?;
-    text.push(b'\n');
-    match output {
-        Some(path) => std::fs::write(path, &text).map_err(|e| {
-            CliError::Output(std::io::Error::new(
-                e.kind(),
-                format!("{}: {e}", path.display()),
-            ))
-        }),
-        None => stdout_ok(std::io::stdout().lock().write_all(&text)),
-    }
+    write_json(report, output)
 }

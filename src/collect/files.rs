@@ -94,7 +94,7 @@ pub const SENSITIVE_FILES: &[&str] = &[
 
 /// Prefixes under which group/other-writable or non-root-owned entries are
 /// recorded: the system binary, library and configuration paths.
-const SYSTEM_TREES: &[&str] = &[
+pub const SYSTEM_TREES: &[&str] = &[
     "/bin",
     "/sbin",
     "/usr/bin",

@@ -51,26 +51,11 @@ fn id_matches(accepted: &[String], id: u32, name: Option<&str>) -> bool {
 
 fn describe(ctx: &Context, f: &WatchedFile) -> String {
     let e = &f.entry;
-    let user = e
-        .uid
-        .map(|u| {
-            ctx.user_name(u)
-                .map(str::to_string)
-                .unwrap_or(u.to_string())
-        })
-        .unwrap_or_else(|| "?".into());
-    let group = e
-        .gid
-        .map(|g| {
-            ctx.group_name(g)
-                .map(str::to_string)
-                .unwrap_or(g.to_string())
-        })
-        .unwrap_or_else(|| "?".into());
     format!(
-        "{} {} {user}:{group}",
+        "{} {} {}",
         type_name(e.file_type),
-        e.mode.as_deref().unwrap_or("----")
+        e.mode.as_deref().unwrap_or("----"),
+        ctx.owner_group(e.uid, e.gid)
     )
 }
 

@@ -74,6 +74,20 @@ impl<'a> Context<'a> {
         self.group_names.get(&gid).copied()
     }
 
+    /// `user:group` of an entry, by the image's names (numbers when it has
+    /// none, `?` when the filesystem has no owners).
+    pub fn owner_group(&self, uid: Option<u32>, gid: Option<u32>) -> String {
+        let name = |id: Option<u32>, lookup: &dyn Fn(u32) -> Option<&'a str>| match id {
+            Some(id) => lookup(id).map(str::to_string).unwrap_or(id.to_string()),
+            None => "?".to_string(),
+        };
+        format!(
+            "{}:{}",
+            name(uid, &|u| self.user_name(u)),
+            name(gid, &|g| self.group_name(g))
+        )
+    }
+
     /// The reason given when a rule needs a file the telemetry lacks.
     pub fn not_collected(pattern: &str) -> Outcome {
         Outcome::error(format!(

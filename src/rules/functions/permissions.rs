@@ -7,33 +7,12 @@ use std::collections::HashSet;
 use coldscan_fs::FileType;
 
 use super::{text, Params};
-use crate::collect::files::is_login_shell;
+use crate::collect::files::{is_login_shell, SYSTEM_TREES};
 use crate::listing::Entry;
 use crate::rules::eval::Context;
 use crate::rules::outcome::{Evidence, Outcome};
 
 const MAX_EVIDENCE: usize = 50;
-
-/// The system binary, library and configuration trees.
-const SYSTEM_TREES: &[&str] = &[
-    "/bin",
-    "/sbin",
-    "/usr/bin",
-    "/usr/sbin",
-    "/usr/local/bin",
-    "/usr/local/sbin",
-    "/lib",
-    "/lib32",
-    "/lib64",
-    "/libx32",
-    "/usr/lib",
-    "/usr/lib32",
-    "/usr/lib64",
-    "/usr/libx32",
-    "/usr/libexec",
-    "/etc",
-    "/boot",
-];
 
 fn under(path: &str, trees: &[&str]) -> bool {
     trees
@@ -48,27 +27,12 @@ fn mode(e: &Entry) -> Option<u32> {
 }
 
 fn show(ctx: &Context, e: &Entry, why: &str) -> Evidence {
-    let owner = e
-        .uid
-        .map(|u| {
-            ctx.user_name(u)
-                .map(str::to_string)
-                .unwrap_or(u.to_string())
-        })
-        .unwrap_or_else(|| "?".into());
-    let group = e
-        .gid
-        .map(|g| {
-            ctx.group_name(g)
-                .map(str::to_string)
-                .unwrap_or(g.to_string())
-        })
-        .unwrap_or_else(|| "?".into());
     Evidence::in_file(
         &e.path,
         format!(
-            "{} {owner}:{group} ({why})",
-            e.mode.as_deref().unwrap_or("----")
+            "{} {} ({why})",
+            e.mode.as_deref().unwrap_or("----"),
+            ctx.owner_group(e.uid, e.gid)
         ),
     )
 }
