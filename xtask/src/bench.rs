@@ -127,16 +127,6 @@ fn row_wall(name: &str, argv: &[String], runs: usize, cold: bool) -> Result<(Str
     Ok((line, wall))
 }
 
-/// A number after `"key": ` in JSON text (first occurrence).
-fn json_number(text: &str, key: &str) -> Option<u64> {
-    let at = text.find(&format!("\"{key}\": "))? + key.len() + 4;
-    text[at..]
-        .split(|c: char| !c.is_ascii_digit())
-        .next()?
-        .parse()
-        .ok()
-}
-
 /// `coldscan collect` next to dissect's `target-query -f dpkg.status` and
 /// `checksec --dir`, plus what collect read relative to the image's
 /// allocated bytes.
@@ -209,10 +199,19 @@ fn collect_section(
         ),
     }
     let text = std::fs::read_to_string(&doc).map_err(|e| e.to_string())?;
-    let bytes_read = json_number(&text, "bytes_read").unwrap_or(0);
-    let used = json_number(&text, "used_bytes").unwrap_or(0);
-    let packages = text.matches("\"ecosystem\":").count();
-    let binaries = text.matches("\"format\":").count();
+    let t: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", doc.display()))?;
+    let bytes_read = t["stats"]["bytes_read"].as_u64().unwrap_or(0);
+    // Allocated bytes of every readable filesystem of the image.
+    let used: u64 = t["image"]["partitions"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|p| p["filesystem"]["used_bytes"].as_u64())
+        .sum();
+    let packages = t["packages"]["items"].as_array().map_or(0, Vec::len);
+    let binaries = t["binaries"].as_array().map_or(0, Vec::len);
     let _ = image;
     out.push_str(&format!(
         "\ncollect read {bytes_read} bytes from the image ({:.1} MiB), {:.1}% of the {used} allocated bytes; \
