@@ -1100,3 +1100,33 @@ fn combinations() {
     run_reason(&on, &all(na, na), NotApplicable, "needs a running system");
     run_reason(&on, &any(na, na), NotApplicable, "needs a running system");
 }
+
+/// A glob whose matches the collection cut short never passes: the entries
+/// left out may be the violating ones. A violation among those kept fails.
+#[test]
+fn cut_match_lists_never_pass() {
+    let rule = r#"kind = "file", path = "/var/log/**", max_mode = "0640""#;
+    let cut = |mode: &str| {
+        let mut t = watched(
+            "/var/log/**",
+            vec![(entry("/var/log/syslog", "file", mode, 0, 0), None)],
+        )
+        .telemetry();
+        t.files.watched.iter_mut().for_each(|w| w.cut = true);
+        t
+    };
+    let c = common::telemetry::check(rule);
+    let o = common::telemetry::eval(&c, &cut("0640"));
+    assert_eq!(o.status, Error, "{o:?}");
+    assert!(o
+        .reason
+        .unwrap()
+        .contains("more entries than the collection keeps"));
+    assert_eq!(common::telemetry::eval(&c, &cut("0644")).status, Fail);
+    // The same for the owners summary behind unowned_files_none.
+    let f = common::telemetry::check(r#"kind = "function", name = "unowned_files_none""#);
+    let mut t = Sys::new().telemetry();
+    assert_eq!(common::telemetry::eval(&f, &t).status, Pass);
+    t.files.owners_cut = true;
+    assert_eq!(common::telemetry::eval(&f, &t).status, Error);
+}

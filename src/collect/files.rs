@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::image_files::read_optional;
 use super::ledger::Ledger;
-use super::watched::{Matcher, ModuleFiles, Watch, Watched, WatchedFile};
+use super::watched::{Matcher, ModuleFiles, Watch, Watched, MAX_MATCHES};
 use crate::listing::Entry;
 
 /// Text of a watched file kept up to this many bytes (audit rules, grub.cfg
@@ -20,6 +20,8 @@ const MAX_WATCHED_TEXT: u64 = 1 << 20;
 const MAX_WATCHED_TEXT_TOTAL: u64 = 32 << 20;
 /// Sample paths kept per (uid, gid) owner pair.
 const OWNER_EXAMPLES: usize = 5;
+/// Distinct (uid, gid) pairs kept; real systems have a few dozen.
+const MAX_OWNER_PAIRS: usize = 10_000;
 
 /// Directories whose mode and owner are always recorded (when present).
 pub const SYSTEM_DIRS: &[&str] = &[
@@ -161,6 +163,9 @@ pub struct FilesFacts {
     /// enough to find files whose owner has no account.
     #[serde(default)]
     pub owners: Vec<OwnerCount>,
+    /// `owners` stops at 10,000 pairs: more exist.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub owners_cut: bool,
     /// Interactive users' home directories and the dot files in them.
     #[serde(default)]
     pub homes: Vec<Home>,
@@ -343,43 +348,57 @@ pub fn collect(
             )
         };
         let text_path = String::from_utf8_lossy(&w.path);
-        let mut hits = matcher.matching(&text_path);
+        // The globs this entry matches, by its own path or (merged /usr) by
+        // its alias; the alias is kept as the path when only it matched.
+        let mut hits: Vec<(usize, Option<String>)> = matcher
+            .matching(&text_path)
+            .into_iter()
+            .map(|i| (i, None))
+            .collect();
         for (usr, top) in &aliases {
             if let Some(rest) = text_path.strip_prefix(usr.as_str()) {
                 let alias = format!("{top}{rest}");
                 for i in matcher.matching(&alias) {
-                    if !hits.contains(&i) {
-                        matcher.watched[i].matches.push(WatchedFile {
-                            entry: Entry::new(
-                                alias.as_bytes(),
-                                meta.file_type,
-                                Some(&meta),
-                                partition,
-                                target.as_deref(),
-                                Vec::new(),
-                            ),
-                            text: None,
-                            text_truncated: false,
-                            text_error: None,
-                        });
+                    if !hits.iter().any(|(j, _)| *j == i) {
+                        hits.push((i, Some(alias.clone())));
                     }
                 }
             }
         }
-        for i in hits.drain(..) {
-            matcher.watched[i].matches.push(WatchedFile {
-                entry: entry(),
-                text: None,
-                text_truncated: false,
-                text_error: None,
-            });
+        for (i, alias) in hits {
+            let path = alias.as_deref().map_or(&w.path[..], str::as_bytes);
+            let found = Entry::new(
+                path,
+                meta.file_type,
+                Some(&meta),
+                partition,
+                target.as_deref(),
+                Vec::new(),
+            );
+            if !matcher.record(i, found) {
+                ledger.add(
+                    format!("watched glob {}", matcher.watched[i].pattern),
+                    format!("more than {MAX_MATCHES} matches: the list is cut there"),
+                );
+            }
         }
         matcher.note_module(&text_path);
         if let (Some(uid), Some(gid)) = (meta.uid, meta.gid) {
-            let slot = owners.entry((uid, gid)).or_default();
-            slot.0 += 1;
-            if slot.1.len() < OWNER_EXAMPLES {
-                slot.1.push(text_path.clone().into_owned());
+            // A hostile image can give every inode its own owner: the pairs
+            // are capped, and the cut is recorded so no rule passes on it.
+            let known = owners.contains_key(&(uid, gid));
+            if known || owners.len() < MAX_OWNER_PAIRS {
+                let slot = owners.entry((uid, gid)).or_default();
+                slot.0 += 1;
+                if slot.1.len() < OWNER_EXAMPLES {
+                    slot.1.push(text_path.clone().into_owned());
+                }
+            } else if !facts.owners_cut {
+                facts.owners_cut = true;
+                ledger.add(
+                    "files.owners",
+                    format!("more than {MAX_OWNER_PAIRS} owner pairs: the list is cut there"),
+                );
             }
         }
         let mode = meta.mode.unwrap_or(0);

@@ -53,6 +53,10 @@ pub struct Watched {
     /// Whether the text of matched files was collected.
     pub content: bool,
     pub matches: Vec<WatchedFile>,
+    /// More entries matched than are kept (`MAX_MATCHES`): a rule must not
+    /// pass on a partial list.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cut: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -79,6 +83,9 @@ pub struct ModuleFiles {
     pub module: String,
     pub paths: Vec<String>,
 }
+
+/// Matches kept per glob (as the other file lists).
+pub const MAX_MATCHES: usize = 100_000;
 
 /// Globs compiled for matching during the walk.
 pub struct Matcher {
@@ -112,6 +119,7 @@ impl Matcher {
                         pattern: g.pattern.clone(),
                         content: g.content,
                         matches: Vec::new(),
+                        cut: false,
                     });
                 }
                 Err(e) => bad(&g.pattern, e.to_string()),
@@ -147,6 +155,25 @@ impl Matcher {
         self.set.matches(path)
     }
 
+    /// Adds a match of glob `i`; `false` the first time the glob's list
+    /// reaches its limit (later matches are dropped silently).
+    pub fn record(&mut self, i: usize, entry: Entry) -> bool {
+        let w = &mut self.watched[i];
+        if w.matches.len() < MAX_MATCHES {
+            w.matches.push(WatchedFile {
+                entry,
+                text: None,
+                text_truncated: false,
+                text_error: None,
+            });
+            true
+        } else {
+            let first = !w.cut;
+            w.cut = true;
+            !first
+        }
+    }
+
     /// Records `path` if it is a module file (`NAME.ko`, `.ko.xz`,
     /// `.ko.zst`, `.ko.gz`) of a watched module under a modules tree.
     pub fn note_module(&mut self, path: &str) {
@@ -166,5 +193,34 @@ impl Matcher {
         if let Some(&i) = self.module_index.get(&module_key(stem)) {
             self.modules[i].paths.push(path.to_string());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use coldscan_fs::FileType;
+
+    #[test]
+    fn matches_stop_at_the_limit_and_say_so_once() {
+        let watch = Watch {
+            globs: vec![WatchGlob {
+                pattern: "/var/log/**".into(),
+                content: false,
+            }],
+            modules: Vec::new(),
+        };
+        let mut m = Matcher::new(&watch, &mut |_, e| panic!("{e}"));
+        let e = Entry::new(b"/var/log/x", FileType::File, None, None, None, Vec::new());
+        for _ in 0..MAX_MATCHES {
+            assert!(m.record(0, e.clone()));
+        }
+        assert!(
+            !m.record(0, e.clone()),
+            "the first dropped match is reported"
+        );
+        assert!(m.record(0, e), "later ones are dropped silently");
+        assert_eq!(m.watched[0].matches.len(), MAX_MATCHES);
+        assert!(m.watched[0].cut);
     }
 }

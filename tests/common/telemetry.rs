@@ -245,6 +245,7 @@ impl Sys {
             pattern: pattern.to_string(),
             content: true,
             matches,
+            cut: false,
         });
     }
 

@@ -5,7 +5,7 @@ use coldscan_fs::FileType;
 use regex::Regex;
 
 use super::Context;
-use crate::collect::watched::WatchedFile;
+use crate::collect::watched::{Watched, WatchedFile};
 use crate::rules::check::{ContentExpectation, Missing};
 use crate::rules::outcome::{Evidence, Outcome};
 
@@ -63,6 +63,10 @@ pub fn file(ctx: &Context, spec: &FileSpec) -> Outcome {
     let Some(watched) = ctx.watched(spec.path) else {
         return Context::not_collected(spec.path);
     };
+    Context::unless_cut(judge_files(ctx, spec, watched), watched.cut, spec.path)
+}
+
+fn judge_files(ctx: &Context, spec: &FileSpec, watched: &Watched) -> Outcome {
     let max_mode = match spec.max_mode.map(|m| u32::from_str_radix(m, 8)) {
         Some(Ok(m)) => Some(m),
         Some(Err(_)) => {
@@ -154,6 +158,17 @@ pub fn content(
     let Some(watched) = ctx.watched(path) else {
         return Context::not_collected(path);
     };
+    let outcome = judge_content(watched, path, pattern, expect, when_missing);
+    Context::unless_cut(outcome, watched.cut, path)
+}
+
+fn judge_content(
+    watched: &Watched,
+    path: &str,
+    pattern: &str,
+    expect: ContentExpectation,
+    when_missing: Missing,
+) -> Outcome {
     let re = match Regex::new(pattern) {
         Ok(re) => re,
         Err(e) => return Outcome::error(format!("bad pattern {pattern:?}: {e}")),

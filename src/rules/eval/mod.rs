@@ -88,6 +88,18 @@ impl<'a> Context<'a> {
         )
     }
 
+    /// A pass judged on a list the collection cut short is not a pass: the
+    /// entries left out may hold the violation.
+    pub fn unless_cut(outcome: Outcome, cut: bool, what: &str) -> Outcome {
+        if cut && outcome.status == super::outcome::Status::Pass {
+            Outcome::error(format!(
+                "{what}: the image has more entries than the collection keeps; nothing wrong among those kept"
+            ))
+        } else {
+            outcome
+        }
+    }
+
     /// The reason given when a rule needs a file the telemetry lacks.
     pub fn not_collected(pattern: &str) -> Outcome {
         Outcome::error(format!(

@@ -126,7 +126,11 @@ pub fn unowned_files_none(_: &Params, ctx: &Context) -> Outcome {
             o.examples.join(", ")
         )));
     }
-    verdict(bad, "every file's owner and group exist")
+    Context::unless_cut(
+        verdict(bad, "every file's owner and group exist"),
+        ctx.t.files.owners_cut,
+        "file owners",
+    )
 }
 
 pub fn home_directories(params: &Params, ctx: &Context) -> Outcome {
