@@ -265,74 +265,75 @@ fn finding(
         );
         sev = Severity::Informational;
     }
-    let attr = |k: &str, v: String| Attribute {
-        key: k.into(),
-        value: v,
+    let mut attributes: Vec<Attribute> = Vec::new();
+    // Several matches of one vulnerability repeat vectors and attributes:
+    // each (key, value) is kept once.
+    let mut add = |key: &str, value: String| {
+        if !attributes.iter().any(|a| a.key == key && a.value == value) {
+            attributes.push(Attribute {
+                key: key.into(),
+                value,
+            });
+        }
     };
-    let mut attributes = vec![attr("IMAGE", asset.to_string())];
+    add("IMAGE", asset.to_string());
     if vuln.starts_with("CVE-") {
-        attributes.push(attr("CVE_ID", vuln.to_string()));
+        add("CVE_ID", vuln.to_string());
     }
-    let mut advisories: Vec<&str> = ms.iter().map(|m| m.advisory_id.as_str()).collect();
-    advisories.sort();
-    advisories.dedup();
-    attributes.push(attr("advisory", advisories.join(", ")));
-    let mut packages: Vec<&str> = ms.iter().map(|m| m.package.as_str()).collect();
-    packages.sort();
-    packages.dedup();
-    attributes.push(attr("package", packages.join(", ")));
-    let mut binaries: Vec<&str> = ms
-        .iter()
-        .flat_map(|m| m.binaries.iter().map(String::as_str))
-        .collect();
-    binaries.sort();
-    binaries.dedup();
-    attributes.push(attr("binary_packages", binaries.join(", ")));
-    attributes.push(attr(
-        "installed_version",
-        joined(ms, |m| Some(m.installed_version.clone())),
-    ));
+    let advisories = distinct(ms.iter().map(|m| m.advisory_id.as_str()));
+    let packages = distinct(ms.iter().map(|m| m.package.as_str()));
+    let binaries = distinct(
+        ms.iter()
+            .flat_map(|m| m.binaries.iter().map(String::as_str)),
+    );
+    let fixed = distinct(
+        ms.iter()
+            .map(|m| m.fixed_version.as_deref().unwrap_or("none")),
+    );
     let fix = ms.iter().all(|m| m.fix_available);
-    attributes.push(attr(
-        "fixed_version",
-        joined(ms, |m| m.fixed_version.clone()),
-    ));
-    attributes.push(attr("fix_available", fix.to_string()));
-    attributes.push(attr("ecosystem", first.ecosystem.clone()));
-    attributes.push(attr(
+    add("advisory", advisories.join(", "));
+    add("package", packages.join(", "));
+    add("binary_packages", binaries.join(", "));
+    add(
+        "installed_version",
+        distinct(ms.iter().map(|m| m.installed_version.as_str())).join(", "),
+    );
+    add("fixed_version", fixed.join(", "));
+    add("fix_available", fix.to_string());
+    add("ecosystem", first.ecosystem.clone());
+    add(
         "source",
         format!("{} ({})", first.source_db, first.source_kind),
-    ));
+    );
     for c in ms.iter().flat_map(|m| m.cvss.iter()) {
-        attributes.push(attr(&format!("{}_vector", c.kind), c.vector.clone()));
+        add(&format!("{}_vector", c.kind), c.vector.clone());
         match (c.base_score, &c.error) {
-            (Some(s), _) => attributes.push(attr(&format!("{}_score", c.kind), format!("{s}"))),
-            (None, Some(e)) => attributes.push(attr(&format!("{}_error", c.kind), e.clone())),
+            (Some(score), _) => add(&format!("{}_score", c.kind), format!("{score}")),
+            (None, Some(e)) => add(&format!("{}_error", c.kind), e.clone()),
             _ => {}
         }
     }
     if let Some(d) = &first.distro_severity {
-        attributes.push(attr("distribution_severity", d.value.clone()));
+        add("distribution_severity", d.value.clone());
     }
     for (k, v) in &first.attributes {
-        attributes.push(attr(k, v.clone()));
+        add(k, v.clone());
     }
-    attributes.push(attr("severity_source", sev_source));
-    attributes.dedup_by(|a, b| a.key == b.key && a.value == b.value);
-    let evidence: Vec<Evidence> = ms
-        .iter()
-        .flat_map(|m| m.evidence.iter())
-        .map(|e| {
+    add("severity_source", sev_source);
+    let mut evidence: Vec<Evidence> = Vec::new();
+    for e in ms.iter().flat_map(|m| m.evidence.iter()) {
+        let item = {
             let text = format!("{} {} installed", e.package, e.version);
             match e.key.parse::<usize>() {
                 Ok(line) => Evidence::at(&e.file, line, text),
                 Err(_) if e.key.is_empty() => Evidence::in_file(&e.file, text),
                 Err(_) => Evidence::in_file(&e.file, format!("{text} (record {})", e.key)),
             }
-        })
-        .collect::<Vec<_>>();
-    let mut evidence = evidence;
-    evidence.dedup();
+        };
+        if !evidence.contains(&item) {
+            evidence.push(item);
+        }
+    }
     let summary = first
         .summary
         .clone()
@@ -342,7 +343,7 @@ fn finding(
         format!(
             "Update {} to {} or later.",
             packages.join(", "),
-            joined(ms, |m| m.fixed_version.clone())
+            fixed.join(", ")
         )
     } else {
         format!(
@@ -366,23 +367,20 @@ fn finding(
         user_attributes: user_attributes.to_vec(),
         evidence,
         references: References {
-            urls: advisories
-                .iter()
-                .filter(|a| a.starts_with("CVE-"))
-                .map(|a| format!("https://www.cve.org/CVERecord?id={a}"))
+            urls: vuln
+                .starts_with("CVE-")
+                .then(|| format!("https://www.cve.org/CVERecord?id={vuln}"))
+                .into_iter()
                 .collect(),
             ..References::default()
         },
     }
 }
 
-/// Distinct values of `f` over the matches, joined; `none` when absent.
-fn joined(ms: &[&VulnMatch], f: impl Fn(&VulnMatch) -> Option<String>) -> String {
-    let mut v: Vec<String> = ms
-        .iter()
-        .map(|m| f(m).unwrap_or_else(|| "none".into()))
-        .collect();
-    v.sort();
-    v.dedup();
-    v.join(", ")
+/// The distinct values, sorted.
+fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    values
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
 }

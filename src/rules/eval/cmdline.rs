@@ -4,35 +4,45 @@ use super::value::{judge, Found};
 use super::Context;
 use crate::rules::check::{Op, ValueTest};
 use crate::rules::outcome::Outcome;
+use coldscan_config::kernel_cmdline::KernelCmdline;
 use coldscan_config::Sourced;
+
+/// `name=value` → (`name`, `value`); a bare flag has the value `""`.
+pub fn split_arg(arg: &str) -> (&str, &str) {
+    arg.split_once('=').unwrap_or((arg, ""))
+}
+
+/// Each argument list the machine may boot with: GRUB's defaults (what
+/// grub-mkconfig will write) and every generated or BLS entry, by name.
+pub fn boot_sources(k: &KernelCmdline) -> Vec<(String, Vec<&Sourced<String>>)> {
+    let mut sources = Vec::new();
+    let grub = &k.grub_default;
+    if !grub.files.is_empty() {
+        let args = grub
+            .cmdline_linux
+            .iter()
+            .chain(grub.cmdline_linux_default.iter())
+            .collect();
+        sources.push(("GRUB_CMDLINE_LINUX".to_string(), args));
+    }
+    for e in &k.entries {
+        let name = e.title.as_deref().unwrap_or(&e.file);
+        sources.push((format!("boot entry {name}"), e.args.iter().collect()));
+    }
+    sources
+}
 
 /// The last occurrence of `arg` (`arg` or `arg=value`) in a list of
 /// arguments: the kernel lets a later one win.
-fn find(args: &[Sourced<String>], arg: &str) -> Option<Found> {
+fn find(args: &[&Sourced<String>], arg: &str) -> Option<Found> {
     args.iter().rev().find_map(|a| {
-        let (name, value) = match a.value.split_once('=') {
-            Some((n, v)) => (n, v),
-            None => (a.value.as_str(), ""),
-        };
+        let (name, value) = split_arg(&a.value);
         (name == arg).then(|| Found::new(value, a.file.clone(), a.line))
     })
 }
 
 pub fn evaluate(ctx: &Context, arg: &str, test: &ValueTest) -> Outcome {
-    let k = &ctx.t.config.kernel_cmdline;
-    // Each source: GRUB's defaults (what grub-mkconfig will write) and every
-    // generated or BLS entry.
-    let mut sources: Vec<(String, Vec<Sourced<String>>)> = Vec::new();
-    let grub = &k.grub_default;
-    if !grub.files.is_empty() {
-        let mut args = grub.cmdline_linux.clone();
-        args.extend(grub.cmdline_linux_default.iter().cloned());
-        sources.push(("GRUB_CMDLINE_LINUX".into(), args));
-    }
-    for e in &k.entries {
-        let name = e.title.clone().unwrap_or_else(|| e.file.clone());
-        sources.push((format!("boot entry {name}"), e.args.clone()));
-    }
+    let sources = boot_sources(&ctx.t.config.kernel_cmdline);
     if sources.is_empty() {
         return Outcome::not_applicable(
             "the image has no boot loader configuration (no /etc/default/grub, grub.cfg or BLS entry)",

@@ -1,7 +1,7 @@
 //! Evaluation of check kinds against one telemetry document. Each kind is
 //! implemented once here; rules only choose kinds and parameters.
 
-mod cmdline;
+pub mod cmdline;
 mod files;
 mod keyvalue;
 mod modules;

@@ -56,7 +56,6 @@ pub fn evaluate(
             stacks.join(" or ")
         ))];
         // No stack: neither the module nor any option of it is there.
-        let _ = option;
         return Outcome::judge(test.op == Op::Absent, evidence);
     }
     let mut parts = Vec::new();

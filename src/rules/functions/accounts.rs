@@ -4,8 +4,8 @@ use std::collections::{HashMap, HashSet};
 
 use coldscan_config::accounts::PasswordState;
 
-use super::permissions::interactive;
 use super::Params;
+use crate::collect::files::is_login_shell;
 use crate::rules::eval::Context;
 use crate::rules::outcome::{Evidence, Outcome};
 
@@ -268,7 +268,7 @@ pub fn system_nologin(_: &Params, ctx: &Context) -> Outcome {
         .filter(|u| {
             u.uid.is_some_and(|id| id < min)
                 && !matches!(u.name.as_str(), "root" | "sync" | "shutdown" | "halt")
-                && interactive(&u.shell)
+                && is_login_shell(&u.shell)
         })
         .map(|u| {
             Evidence::at(

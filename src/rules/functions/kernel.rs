@@ -2,19 +2,17 @@
 //! kernel command line (the running kernel's state is not in an image).
 
 use super::Params;
+use crate::rules::eval::cmdline::{boot_sources, split_arg};
 use crate::rules::eval::Context;
 use crate::rules::outcome::{Evidence, Outcome};
 
 /// Kernel arguments named `name` (bare or `name=value`) in any boot source.
 fn cmdline_args(ctx: &Context, name: &str) -> Vec<(String, Evidence)> {
-    let k = &ctx.t.config.kernel_cmdline;
-    k.grub_default
-        .cmdline_linux
-        .iter()
-        .chain(k.grub_default.cmdline_linux_default.iter())
-        .chain(k.entries.iter().flat_map(|e| e.args.iter()))
+    boot_sources(&ctx.t.config.kernel_cmdline)
+        .into_iter()
+        .flat_map(|(_, args)| args)
         .filter_map(|a| {
-            let (n, v) = a.value.split_once('=').unwrap_or((a.value.as_str(), ""));
+            let (n, v) = split_arg(&a.value);
             (n == name).then(|| {
                 (
                     v.to_string(),

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use coldscan_fs::FileType;
 
 use super::{text, Params};
-use crate::collect::files::{is_login_shell, SYSTEM_TREES};
+use crate::collect::files::SYSTEM_TREES;
 use crate::listing::Entry;
 use crate::rules::eval::Context;
 use crate::rules::outcome::{Evidence, Outcome};
@@ -184,9 +184,4 @@ pub fn dot_files(_: &Params, ctx: &Context) -> Outcome {
         bad,
         "no .rhosts, .netrc, .forward, and no group- or world-writable dot files",
     )
-}
-
-/// Users that count as interactive (a login shell).
-pub fn interactive(shell: &str) -> bool {
-    is_login_shell(shell)
 }
