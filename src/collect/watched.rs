@@ -125,7 +125,14 @@ impl Matcher {
                 Err(e) => bad(&g.pattern, e.to_string()),
             }
         }
-        let set = builder.build().unwrap_or_else(|_| GlobSet::empty());
+        // Should the set not build, nothing is watched: rules on these globs
+        // then say "not collected" instead of passing on an empty match list.
+        let set = builder.build().unwrap_or_else(|e| {
+            for w in watched.drain(..) {
+                bad(&w.pattern, e.to_string());
+            }
+            GlobSet::empty()
+        });
         let modules: Vec<ModuleFiles> = watch
             .modules
             .iter()
